@@ -1,0 +1,18 @@
+# CPU inference image: ONNX Runtime only (no torch). Build from the repository root:
+#   docker build -t marktrace .
+#   docker run --rm -v "$PWD/photos:/data" marktrace batch /data --out /data/preds.jsonl
+# GPU: base on nvidia/cuda:12.x-cudnn-runtime, install onnxruntime-gpu instead of onnxruntime and pass
+# --device cuda (falls back to CPU with a log line when the CUDA provider is missing).
+FROM python:3.11-slim
+RUN apt-get update && apt-get install -y --no-install-recommends libgl1 libglib2.0-0 \
+    && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY model ./model
+COPY serve ./serve
+COPY datasets ./datasets
+COPY training ./training
+COPY samples ./samples
+RUN pip install --no-cache-dir .
+ENTRYPOINT ["marktrace"]
+CMD ["read"]

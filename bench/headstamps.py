@@ -1,0 +1,96 @@
+"""Accuracy and speed of marktrace and EasyOCR on the same images, scored by the shared scorer.
+
+    python bench/headstamps.py ../shared/eval/public-v1 [--engines marktrace easyocr] [--threads 2]
+
+Prints one table per engine (per cell acc / top-k, as ../shared/eval/score.py computes them) and images/second
+over the headstamp crops and over all images. Both engines run on the CPU with the same thread count.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from model.imageio import decode_image  # noqa: E402
+from model.pipeline import HeadstampReader  # noqa: E402
+
+
+def run_marktrace(files: list[Path], threads: int):
+    reader = HeadstampReader.from_bundles(threads=threads)
+
+    def one(p: Path) -> list[dict]:
+        return [r.to_json() for r in reader.read(decode_image(p.read_bytes()))]
+    return one
+
+
+def run_easyocr(files: list[Path], threads: int):
+    import easyocr
+    import easyocr_en_models
+    import torch
+
+    torch.set_num_threads(threads)
+    reader = easyocr.Reader(["en"], gpu=False, model_storage_directory=str(easyocr_en_models.model_dir()),
+                            download_enabled=False, verbose=False)
+
+    def one(p: Path) -> list[dict]:
+        out = []
+        for box, text, conf in reader.readtext(str(p)):
+            xs, ys = [pt[0] for pt in box], [pt[1] for pt in box]
+            out.append({"kind": "text", "text": text, "box": [min(xs), min(ys), max(xs), max(ys)], "score": conf})
+        return out
+    return one
+
+
+ENGINES = {"marktrace": run_marktrace, "easyocr": run_easyocr}
+
+
+def _score(set_dir: Path, preds: Path) -> dict:
+    spec = importlib.util.spec_from_file_location("score", set_dir.parent / "score.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod.score(str(set_dir), str(preds))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("set_dir", type=Path)
+    ap.add_argument("--engines", nargs="+", default=list(ENGINES))
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--only", default="", help="substring filter on file names, e.g. headstamp")
+    a = ap.parse_args()
+    labels = [json.loads(x) for x in (a.set_dir / "labels.jsonl").read_text().splitlines()]
+    files = [r["file"] for r in labels if a.only in r["file"]]
+    for name in a.engines:
+        fn = ENGINES[name]([a.set_dir / f for f in files], a.threads)
+        fn(a.set_dir / files[0])  # warm-up
+        secs: dict[str, float] = {}
+        with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as out:
+            for f in files:
+                t0 = time.perf_counter()
+                markings = fn(a.set_dir / f)
+                secs[f] = time.perf_counter() - t0
+                out.write(json.dumps({"file": f, "seconds": secs[f], "markings": markings}, ensure_ascii=False) + "\n")
+        res = _score(a.set_dir, Path(out.name))
+        crops = [s for f, s in secs.items() if "headstamp_" in f]
+        print(f"\n## {name} (threads={a.threads})\n\n| cell | acc | top-k | n |\n|---|---|---|---|")
+        for cell, v in res["cells"].items():
+            print(f"| {cell} | {v['acc']:.3f} | {v['topk']:.3f} | {v['n']} |")
+        o = res["overall"]
+        print(f"| overall | {o['acc']:.3f} | {o['topk']:.3f} | {o['n']} |")
+        if crops:
+            median_ms = statistics.median(crops) * 1000
+            print(f"\nheadstamp crops: {len(crops) / sum(crops):.2f} images/s (median {median_ms:.0f} ms)")
+        print(f"all images: {len(secs) / sum(secs.values()):.2f} images/s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Synthetic rendering of cartridge heads and scenes, samplers over seeds/, torch datasets."""

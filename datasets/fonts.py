@@ -1,0 +1,48 @@
+"""Font discovery and per-glyph coverage checks for the renderers."""
+
+from __future__ import annotations
+
+import functools
+import glob
+import os
+from pathlib import Path
+
+from PIL import ImageFont
+
+FONT_DIRS = (
+    str(Path(__file__).parent / "fonts"),
+    "/usr/share/fonts/truetype/dejavu",
+    "/usr/share/fonts/truetype",
+    "/usr/share/fonts",
+)
+
+
+@functools.lru_cache(maxsize=1)
+def font_paths() -> tuple[str, ...]:
+    """Every TrueType font found in :data:`FONT_DIRS` (deduplicated by file name, sorted)."""
+    seen: dict[str, str] = {}
+    for d in FONT_DIRS:
+        for p in sorted(glob.glob(os.path.join(d, "**", "*.ttf"), recursive=True)):
+            seen.setdefault(os.path.basename(p), p)
+    if not seen:
+        raise RuntimeError(f"no .ttf fonts found in {FONT_DIRS}; install fonts-dejavu-core")
+    return tuple(sorted(seen.values()))
+
+
+@functools.lru_cache(maxsize=256)
+def load(path: str, size_px: int) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(path, size_px)
+
+
+@functools.lru_cache(maxsize=4096)
+def covers(path: str, glyph: str) -> bool:
+    """Whether the font draws ``glyph`` itself rather than its missing-glyph box."""
+    font = load(path, 32)
+    missing = font.getmask("\U0010fffd")
+    mask = font.getmask(glyph)
+    return mask.size[0] > 0 and (mask.size != missing.size or bytes(mask) != bytes(missing))
+
+
+def fonts_for(text: str) -> list[str]:
+    """Fonts that cover every non-space character of ``text``."""
+    return [p for p in font_paths() if all(covers(p, g) for g in set(text) - {" "})]

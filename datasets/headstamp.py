@@ -1,0 +1,175 @@
+"""Seeded renderer of one cartridge head: metal, primer, extractor groove and debossed glyphs with relief shading.
+
+The head is drawn face-on at a canonical radius, then tilted (affine squash of the disc to an ellipse) by the
+scene composer. Everything random comes from the ``numpy.random.Generator`` passed in.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from PIL import Image, ImageDraw
+
+from datasets import fonts
+from datasets.sampler import Segment, sample_layout
+
+METALS = {  # base RGB and spread
+    "brass": ((196, 156, 78), 22),
+    "tarnished_brass": ((150, 112, 60), 22),
+    "nickel": ((188, 186, 178), 15),
+    "steel_green": ((112, 120, 96), 15),
+    "steel_brown": ((112, 82, 56), 15),
+}
+
+
+@dataclass(frozen=True)
+class PlacedSegment:
+    """A segment as drawn: its angular centre and span (image radians, clockwise) and orientation."""
+
+    segment: Segment
+    center_rad: float
+    start_rad: float
+    end_rad: float
+    turned: bool  # tops inward: reads counter-clockwise, upside down in the strip
+
+
+@dataclass(frozen=True)
+class HeadRender:
+    """A face-on head: RGB (S, S, 3) uint8 and alpha (S, S) float32 on a square canvas; rim radius in px."""
+
+    rgb: np.ndarray
+    alpha: np.ndarray
+    radius_px: float
+    primer_ratio: float
+    segments: tuple[PlacedSegment, ...]
+
+
+def _glyph_mask(glyph: str, font_path: str, height_px: int) -> np.ndarray:
+    """Tight float mask (h, w) of one glyph, about ``height_px`` tall for digits."""
+    font = fonts.load(font_path, max(6, int(height_px * 1.35)))
+    left, top, right, bottom = font.getbbox(glyph)
+    img = Image.new("L", (max(1, right - left) + 4, max(1, bottom - top) + 4), 0)
+    ImageDraw.Draw(img).text((2 - left, 2 - top), glyph, font=font, fill=255)
+    return np.asarray(img, np.float32) / 255.0
+
+
+def _paste_rotated(canvas: np.ndarray, mask: np.ndarray, pos: tuple[float, float], alpha_rad: float) -> None:
+    """Max-composite ``mask`` into ``canvas`` rotated by ``alpha_rad`` (y-down) with its centre at ``pos``."""
+    h, w = mask.shape
+    c, s = math.cos(alpha_rad), math.sin(alpha_rad)
+    rot = np.array([[c, -s], [s, c]])
+    half = int(math.ceil(math.hypot(h, w) / 2)) + 2
+    x0, y0 = int(pos[0]) - half, int(pos[1]) - half
+    t = np.array([pos[0] - x0, pos[1] - y0]) - rot @ np.array([w / 2, h / 2])
+    m = np.hstack([rot, t[:, None]]).astype(np.float32)
+    patch = cv2.warpAffine(mask, m, (2 * half, 2 * half), flags=cv2.INTER_LINEAR)
+    ys = slice(max(0, y0), min(canvas.shape[0], y0 + 2 * half))
+    xs = slice(max(0, x0), min(canvas.shape[1], x0 + 2 * half))
+    sub = patch[ys.start - y0:ys.stop - y0, xs.start - x0:xs.stop - x0]
+    np.maximum(canvas[ys, xs], sub, out=canvas[ys, xs])
+
+
+def _place_segment(canvas: np.ndarray, seg: Segment, *, center: float, theta: float, r_text: float,
+                   glyph_h: float, font_path: str, turned: bool, spacing: float) -> tuple[float, float]:
+    """Draw one segment along the arc centred on ``theta``; returns its (start, end) angles clockwise."""
+    masks = [_glyph_mask(g, font_path, int(glyph_h * (0.75 if g in "*★+⊕." else 1.0))) for g in seg.glyphs]
+    widths = [m.shape[1] * glyph_h / max(1.0, m.shape[0]) if g in "*★+⊕" else m.shape[1]
+              for g, m in zip(seg.glyphs, masks)]
+    total = sum(widths) + spacing * (len(widths) - 1)
+    sign = -1.0 if turned else 1.0  # reading direction: clockwise when tops-outward
+    offset = -total / 2
+    for m, w in zip(masks, widths):
+        ang = theta + sign * (offset + w / 2) / r_text
+        pos = (center + r_text * math.cos(ang), center + r_text * math.sin(ang))
+        up = ang - math.pi / 2 if turned else ang + math.pi / 2
+        _paste_rotated(canvas, m, pos, up)
+        offset += w + spacing
+    half = total / 2 / r_text
+    return theta - half, theta + half
+
+
+def _layout_angles(n: int, rng: np.random.Generator) -> list[float]:
+    """Segment centre angles: evenly spread with jitter, clockwise, random global rotation."""
+    base = rng.uniform(0, 2 * math.pi)
+    return [base + 2 * math.pi * k / n + rng.normal(0, 0.08) for k in range(n)]
+
+
+def _orientations(angles: list[float], rng: np.random.Generator, base: float) -> list[bool]:
+    """Tops-inward flags: the upper half of the stamp reads tops-outward; lower segments often turn."""
+    mode = rng.random()
+    if mode < 0.15:
+        return [True] * len(angles)  # some commercial heads are stamped all tops-inward
+    if mode < 0.3:
+        return [False] * len(angles)
+    flags = []
+    for a in angles:
+        lower = math.cos(a - base) < -0.2  # opposite the first segment
+        flags.append(bool(lower and rng.random() < 0.8))
+    return flags
+
+
+def _relief(rgb: np.ndarray, depth: np.ndarray, light_rad: float, strength: float,
+            occlusion_k: float) -> np.ndarray:
+    """Shade a debossed height map: highlights on walls facing the light, occlusion in the grooves."""
+    gy, gx = np.gradient(cv2.GaussianBlur(depth, (0, 0), 1.0))
+    shade = -(gx * math.cos(light_rad) + gy * math.sin(light_rad)) * strength
+    occlusion = 1.0 - occlusion_k * cv2.GaussianBlur(depth, (0, 0), 1.5)
+    return rgb * occlusion[..., None] * (1.0 + shade[..., None])
+
+
+def _metal(size: int, rng: np.random.Generator) -> tuple[np.ndarray, str]:
+    name = str(rng.choice(list(METALS), p=[0.4, 0.15, 0.15, 0.15, 0.15]))
+    (r, g, b), spread = METALS[name]
+    colour = np.clip(np.array([r, g, b]) + rng.normal(0, spread, 3), 30, 240)
+    low = cv2.resize(rng.normal(0, 1, (8, 8)).astype(np.float32), (size, size), interpolation=cv2.INTER_CUBIC)
+    grain = rng.normal(0, 1, (size, size)).astype(np.float32)
+    tex = 1.0 + 0.06 * low + 0.03 * cv2.GaussianBlur(grain, (0, 0), 1.2)
+    return colour[None, None, :] * tex[..., None], name
+
+
+def render_head(rng: np.random.Generator, *, radius_px: int = 100,
+                segments: list[Segment] | None = None) -> HeadRender:
+    """Render one face-on head on a square canvas of side ``2.2 * radius_px``."""
+    size = int(2.2 * radius_px)
+    c = size / 2
+    segs = segments if segments is not None else sample_layout(rng)
+    yy, xx = np.mgrid[0:size, 0:size].astype(np.float32)
+    r = np.hypot(xx - c + 0.5, yy - c + 0.5) / radius_px  # radius in rim units
+
+    primer = float(rng.uniform(0.22, 0.31))
+    depth = np.zeros((size, size), np.float32)
+    depth += np.clip(1 - np.abs(r - 0.965) / 0.02, 0, 1) * 0.8  # extractor-side bevel at the rim
+    depth += np.clip(1 - np.abs(r - primer) / 0.02, 0, 1)  # primer pocket seam
+    if rng.random() < 0.6:  # firing-pin strike
+        depth += np.clip(1 - r / rng.uniform(0.04, 0.08), 0, 1)
+
+    text_band = (primer + 0.06, 0.9)
+    glyph_h = float(rng.uniform(0.17, 0.23)) * radius_px
+    r_text = ((text_band[0] + text_band[1]) / 2 + rng.normal(0, 0.015)) * radius_px
+    joined = "".join(s.glyphs for s in segs)
+    font_path = str(rng.choice(fonts.fonts_for(joined) or fonts.font_paths()))
+    angles = _layout_angles(len(segs), rng)
+    flags = _orientations(angles, rng, angles[0])
+    glyphs = np.zeros((size, size), np.float32)
+    placed = []
+    spacing = float(rng.uniform(0.0, 0.12)) * glyph_h
+    for seg, ang, turned in zip(segs, angles, flags):
+        lo, hi = _place_segment(glyphs, seg, center=c, theta=ang, r_text=r_text, glyph_h=glyph_h,
+                                font_path=font_path, turned=turned, spacing=spacing)
+        placed.append(PlacedSegment(seg, ang % (2 * math.pi), lo % (2 * math.pi), hi % (2 * math.pi), turned))
+    depth += glyphs
+
+    rgb, metal = _metal(size, rng)
+    if rng.random() < 0.5 and metal in ("brass", "tarnished_brass", "steel_green", "steel_brown"):
+        sealant = np.array([150, 30, 40]) if rng.random() < 0.7 else np.array([110, 40, 120])
+        ring = ((r > primer - 0.03) & (r < primer + 0.01)).astype(np.float32)
+        rgb = rgb * (1 - ring[..., None]) + sealant * ring[..., None]
+    inside_primer = (r < primer).astype(np.float32)[..., None]
+    rgb = rgb * (1 - 0.12 * inside_primer)
+    rgb = _relief(rgb, depth, rng.uniform(0, 2 * math.pi), float(rng.uniform(1.5, 6.0)),
+                  float(rng.uniform(0.15, 0.5)))
+    alpha = np.clip((1.0 - r) * radius_px + 0.5, 0, 1).astype(np.float32)
+    return HeadRender(np.clip(rgb, 0, 255).astype(np.uint8), alpha, float(radius_px), primer, tuple(placed))

@@ -1,0 +1,145 @@
+"""Compose rendered heads into photos: single-head crops (as a photo of one case base) and 960x540 frames
+with several heads on varied backgrounds, partly occluded; apply damage by level."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from datasets import degrade
+from datasets.headstamp import HeadRender, PlacedSegment, render_head
+from datasets.sampler import Segment
+from model.structures import Ellipse
+
+LEVELS = ("clean", "worn", "obscured")
+
+
+@dataclass(frozen=True)
+class HeadTruth:
+    """Ground truth for one head in a composed image."""
+
+    rim: Ellipse
+    primer_ratio: float
+    segments: tuple[PlacedSegment, ...]
+    turn_rad: float  # angle the face was rotated by in the image (added to every segment angle)
+
+    def clockwise_labels(self) -> list[str]:
+        """Segment labels clockwise from 12 o'clock."""
+        order = sorted(self.segments, key=lambda s: (s.center_rad + math.pi / 2) % (2 * math.pi))
+        return [s.segment.label for s in order]
+
+
+@dataclass(frozen=True)
+class Scene:
+    rgb: np.ndarray  # (H, W, 3) uint8
+    heads: tuple[HeadTruth, ...]
+    level: str
+
+
+def background(h: int, w: int, rng: np.random.Generator) -> np.ndarray:
+    """Cloth, table, ground or camouflage: layered smooth noise in a random palette."""
+    out = np.zeros((h, w, 3), np.float32) + rng.uniform(30, 220, 3)
+    for scale in (int(rng.integers(24, 80)), int(rng.integers(6, 20)), 2):
+        low = rng.normal(0, 1, (max(2, h // scale), max(2, w // scale), 3)).astype(np.float32)
+        out += cv2.resize(low, (w, h), interpolation=cv2.INTER_CUBIC) * rng.uniform(5, 35)
+    if rng.random() < 0.3:
+        out = degrade.paint(out, rng, float(rng.uniform(0.5, 1.0)))
+    return np.clip(out, 0, 255)
+
+
+def _damage_face(head: HeadRender, rng: np.random.Generator, level: str) -> np.ndarray:
+    rgb = head.rgb.astype(np.float32)
+    if level == "clean":
+        return rgb
+    amount = 0.5 if level == "worn" else 0.8
+    if rng.random() < 0.7:
+        rgb = degrade.corrosion(rgb, head.alpha, rng, float(rng.uniform(0.2, amount)))
+    if rng.random() < 0.6:
+        rgb = degrade.scratches(rgb, rng, int(rng.integers(2, 12)))
+    if level == "obscured" and rng.random() < 0.6:
+        rgb = degrade.grind(rgb, rng, float(rng.uniform(0.2, 0.5)))
+    return rgb
+
+
+def place_head(canvas: np.ndarray, face: np.ndarray, head: HeadRender, *, centre: tuple[float, float],
+               radius_px: float, tilt_k: float, tilt_rad: float) -> Ellipse:
+    """Warp ``face`` (with the head's alpha) into ``canvas`` in place; returns the rim ellipse there."""
+    s = radius_px / head.radius_px
+    c, si = math.cos(tilt_rad), math.sin(tilt_rad)
+    rot = np.array([[c, -si], [si, c]])
+    lin = s * rot @ np.diag([1.0, tilt_k]) @ rot.T  # squash along tilt_rad + 90 degrees
+    half = face.shape[0] / 2
+    t = np.array(centre) - lin @ np.array([half, half])
+    m = np.hstack([lin, t[:, None]]).astype(np.float32)
+    size = (canvas.shape[1], canvas.shape[0])
+    warped = cv2.warpAffine(face, m, size, flags=cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR)
+    alpha = cv2.warpAffine(head.alpha, m, size, flags=cv2.INTER_LINEAR)[..., None]
+    canvas *= 1 - alpha
+    canvas += warped * alpha
+    return Ellipse(centre[0], centre[1], radius_px, radius_px * tilt_k, tilt_rad)
+
+
+def _tilt(rng: np.random.Generator, level: str) -> tuple[float, float]:
+    max_deg = {"clean": 25.0, "worn": 40.0, "obscured": 55.0}[level]
+    deg = rng.uniform(0, max_deg) if rng.random() < 0.7 else 0.0
+    return math.cos(math.radians(deg)), float(rng.uniform(0, math.pi))
+
+
+def _finish(rgb: np.ndarray, rng: np.random.Generator, level: str, diameter_px: float) -> np.ndarray:
+    lv = {"clean": 0.1, "worn": 0.6, "obscured": 0.9}[level]
+    if level != "clean" and rng.random() < 0.4:
+        rgb = degrade.glare(rgb, rng)
+    if level == "obscured" and rng.random() < 0.5:
+        rgb = degrade.paint(rgb, rng, float(rng.uniform(0.2, 0.6)))
+    rgb = np.clip(rgb, 0, 255).astype(np.uint8)
+    if level != "clean" and rng.random() < 0.6:
+        rgb = degrade.downscale(rgb, rng, diameter_px=diameter_px, min_diameter_px=40)
+    return degrade.photometric(lv)(image=rgb)["image"]
+
+
+def _truth(head: HeadRender, rim: Ellipse) -> HeadTruth:
+    return HeadTruth(rim, head.primer_ratio, head.segments, 0.0)
+
+
+def render_crop(rng: np.random.Generator, *, level: str, size_px: int | None = None,
+                segments: list[Segment] | None = None) -> Scene:
+    """One head filling most of a square photo, as in a close-up of a case base."""
+    size = int(size_px or rng.choice([128, 160, 192, 224, 256, 320]))
+    head = render_head(rng, radius_px=int(rng.integers(70, 130)), segments=segments)
+    face = _damage_face(head, rng, level)
+    canvas = background(size, size, rng)
+    radius = size / 2 * rng.uniform(0.75, 0.97)
+    centre = (size / 2 + rng.normal(0, 0.03 * size), size / 2 + rng.normal(0, 0.03 * size))
+    k, tilt = _tilt(rng, level)
+    rim = place_head(canvas, face, head, centre=centre, radius_px=radius, tilt_k=k, tilt_rad=tilt)
+    if level != "clean" and rng.random() < 0.25:
+        canvas = degrade.occlude(canvas, rng, centre, radius)
+    return Scene(_finish(canvas, rng, level, 2 * radius), (_truth(head, rim),), level)
+
+
+def render_frame(rng: np.random.Generator, *, level: str, width: int = 960, height: int = 540) -> Scene:
+    """A video still with 1-6 heads of radius 35-95 px, non-overlapping centres, some partly occluded."""
+    canvas = background(height, width, rng)
+    truths: list[HeadTruth] = []
+    for _ in range(int(rng.integers(1, 7))):
+        radius = float(rng.uniform(35, 95))
+        for _try in range(20):
+            centre = (float(rng.uniform(radius * 0.6, width - radius * 0.6)),
+                      float(rng.uniform(radius * 0.6, height - radius * 0.6)))
+            if all(math.hypot(centre[0] - t.rim.cx, centre[1] - t.rim.cy) > 0.9 * (radius + t.rim.a_px)
+                   for t in truths):
+                break
+        else:
+            continue
+        head = render_head(rng, radius_px=int(max(60, min(130, radius * 1.3))))
+        face = _damage_face(head, rng, level)
+        k, tilt = _tilt(rng, "clean" if level == "clean" else "worn")
+        rim = place_head(canvas, face, head, centre=centre, radius_px=radius, tilt_k=k, tilt_rad=tilt)
+        truths.append(_truth(head, rim))
+    if level != "clean" and truths and rng.random() < 0.5:
+        t = truths[int(rng.integers(0, len(truths)))]
+        canvas = degrade.occlude(canvas, rng, (t.rim.cx, t.rim.cy), t.rim.a_px)
+    return Scene(_finish(canvas, rng, level, 150.0), tuple(truths), level)

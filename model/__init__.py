@@ -1,0 +1,1 @@
+"""marktrace reading engine: image in, structured reads out (numpy, OpenCV, ONNX Runtime)."""

@@ -1,0 +1,103 @@
+"""Case-head rims by circle voting and radial edge refinement into an ellipse.
+
+This is the geometric detector; the learned CNN detector (issue 2, item 4a) is not shipped yet. Candidates come
+from a Hough circle transform on a downscaled copy; each is refined by finding the rim edge along rays from the
+centre and fitting an ellipse to those edge points (robust to tilt, which a circle transform alone is not).
+"""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+
+from model.structures import CaseHead, Ellipse
+
+WORK_SIDE_PX = 480
+MAX_CANDIDATES = 200
+
+
+def _candidates(gray: np.ndarray, *, min_r: float, max_r: float) -> np.ndarray:
+    blur = cv2.GaussianBlur(gray, (0, 0), 2.0)
+    found = cv2.HoughCircles(blur, cv2.HOUGH_GRADIENT, dp=1.5, minDist=max(8.0, min_r * 1.2), param1=60,
+                             param2=14, minRadius=int(min_r), maxRadius=int(max_r))
+    return np.zeros((0, 3)) if found is None else found[0]
+
+
+def refine_rim(gray: np.ndarray, cx: float, cy: float, r: float, *, rays: int = 90) -> tuple[Ellipse, float] | None:
+    """Fit an ellipse to the strongest radial edge along rays between 0.55r and 1.45r.
+
+    Returns the ellipse and its support: the fraction of rays whose edge lies within 4 % of it.
+    """
+    grad = cv2.GaussianBlur(gray.astype(np.float32), (0, 0), 1.2)
+    gx = cv2.Sobel(grad, cv2.CV_32F, 1, 0)
+    gy = cv2.Sobel(grad, cv2.CV_32F, 0, 1)
+    radii = np.linspace(0.55 * r, 1.45 * r, 48)
+    pts = []
+    for k in range(rays):
+        t = 2 * math.pi * k / rays
+        xs, ys = cx + radii * math.cos(t), cy + radii * math.sin(t)
+        ok = (xs >= 0) & (xs < gray.shape[1] - 1) & (ys >= 0) & (ys < gray.shape[0] - 1)
+        if ok.sum() < 8:
+            continue
+        xi, yi = xs[ok].astype(int), ys[ok].astype(int)
+        radial = np.abs(gx[yi, xi] * math.cos(t) + gy[yi, xi] * math.sin(t))
+        j = int(np.argmax(radial))
+        pts.append((xs[ok][j], ys[ok][j]))
+    if len(pts) < 12:
+        return None
+    all_pts = p = np.array(pts, np.float32)
+    for _ in range(3):  # drop the rays that caught a glyph or the background instead of the rim
+        e = _fit(p)
+        resid = np.abs(_ellipse_radius(e, p) - 1.0)
+        keep = resid < max(0.04, np.percentile(resid, 70))
+        if keep.sum() < 10:
+            break
+        p = p[keep]
+    e = _fit(p)
+    support = float(np.mean(np.abs(_ellipse_radius(e, all_pts) - 1.0) < 0.04)) * len(pts) / rays
+    return e, support
+
+
+def _fit(p: np.ndarray) -> Ellipse:
+    (ex, ey), (d1, d2), ang = cv2.fitEllipse(p)
+    return Ellipse(float(ex), float(ey), max(d1, d2) / 2, min(d1, d2) / 2,
+                   math.radians(ang if d1 >= d2 else ang + 90))
+
+
+def _ellipse_radius(e: Ellipse, p: np.ndarray) -> np.ndarray:
+    """Normalised radius of points (N, 2) w.r.t. ellipse ``e`` (1.0 on the rim)."""
+    c, s = math.cos(e.angle_rad), math.sin(e.angle_rad)
+    d = p - np.array([e.cx, e.cy])
+    u = (d[:, 0] * c + d[:, 1] * s) / max(e.a_px, 1e-3)
+    v = (-d[:, 0] * s + d[:, 1] * c) / max(e.b_px, 1e-3)
+    return np.hypot(u, v)
+
+
+def detect_rims(gray: np.ndarray, *, max_heads: int = 12, min_support: float = 0.45) -> list[CaseHead]:
+    """Case heads in a (H, W) uint8 image, in original pixels, best supported first.
+
+    A candidate nested in a larger well-supported one (the primer ring, a glyph's bowl) is dropped.
+    """
+    scale = min(1.0, WORK_SIDE_PX / max(gray.shape))
+    small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else gray
+    side = min(small.shape)
+    found = _candidates(small, min_r=max(10, side * 0.06), max_r=side * 0.52)
+    fits: list[tuple[Ellipse, float]] = []
+    for x, y, r in found[:MAX_CANDIDATES]:
+        fit = refine_rim(small, float(x), float(y), float(r))
+        if fit is None:
+            continue
+        rim, support = fit
+        if support >= min_support and rim.b_px >= 0.45 * rim.a_px and 0.6 * r < rim.a_px < 1.5 * r:
+            fits.append(fit)
+    fits.sort(key=lambda f: f[0].a_px * (0.5 + f[1]), reverse=True)  # large and well-supported first
+    kept: list[tuple[Ellipse, float]] = []
+    for rim, support in fits:
+        if any(math.hypot(rim.cx - k.cx, rim.cy - k.cy) < 0.8 * max(k.a_px, rim.a_px) for k, _ in kept):
+            continue
+        kept.append((rim, support))
+    kept.sort(key=lambda f: f[1], reverse=True)
+    return [CaseHead(Ellipse(e.cx / scale, e.cy / scale, e.a_px / scale, e.b_px / scale, e.angle_rad),
+                     primer_ratio=0.27, score=sup) for e, sup in kept[:max_heads]]

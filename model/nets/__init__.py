@@ -1,0 +1,1 @@
+"""torch modules (used by training and export only; inference runs the exported ONNX)."""

@@ -1,0 +1,1 @@
+"""Strip recognition: pre-processing, batched network calls, CTC decoding into n-best hypotheses."""

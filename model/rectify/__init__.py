@@ -1,0 +1,1 @@
+"""Rectification: tilted rims to circles, rings to strips."""

@@ -1,0 +1,37 @@
+"""The one interface to a network: ONNX Runtime, CUDA provider when present and asked for, else CPU."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import onnxruntime as ort
+
+from model.bundle import Bundle
+
+log = logging.getLogger(__name__)
+
+
+class OnnxNet:
+    """A loaded bundle's network: ``__call__`` maps an input batch to its first output."""
+
+    def __init__(self, bundle: Bundle, *, device: str = "cpu", threads: int = 0) -> None:
+        opts = ort.SessionOptions()
+        if threads:
+            opts.intra_op_num_threads = threads
+        providers = ["CPUExecutionProvider"]
+        if device == "cuda":
+            if "CUDAExecutionProvider" in ort.get_available_providers():
+                providers.insert(0, "CUDAExecutionProvider")
+            else:
+                log.warning("CUDA asked for but onnxruntime has no CUDA provider here; running on CPU")
+        self.session = ort.InferenceSession(str(bundle.onnx_path), opts, providers=providers)
+        self.input_name = self.session.get_inputs()[0].name
+        self.bundle = bundle
+
+    @property
+    def providers(self) -> list[str]:
+        return self.session.get_providers()
+
+    def __call__(self, batch: np.ndarray) -> np.ndarray:
+        return self.session.run(None, {self.input_name: batch})[0]

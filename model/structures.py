@@ -1,0 +1,92 @@
+"""Typed results passed between stages. Coordinates are in original-image pixels."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Ellipse:
+    """A case head's rim as an ellipse: centre, semi-axes (major ``a_px`` >= minor ``b_px``), major-axis angle."""
+
+    cx: float
+    cy: float
+    a_px: float
+    b_px: float
+    angle_rad: float = 0.0
+
+    @property
+    def radius_px(self) -> float:
+        """Rim radius: the major semi-axis (a tilted disc keeps its true radius along the tilt axis)."""
+        return self.a_px
+
+
+@dataclass(frozen=True)
+class CaseHead:
+    """One detected cartridge base."""
+
+    rim: Ellipse
+    primer_ratio: float
+    score: float
+
+
+@dataclass(frozen=True)
+class Strip:
+    """A ring unwrapped into a rectangle: (H, W) uint8, rim at the top, clockwise from ``seam_rad``."""
+
+    pixels: object  # numpy (H, W) uint8; typed loosely to keep this module numpy-free
+    head: CaseHead
+    seam_rad: float
+
+
+@dataclass(frozen=True)
+class Hypothesis:
+    """One decoded reading of a strip: segments clockwise from the seam, per-character probabilities."""
+
+    segments: tuple[str, ...]
+    char_probs: tuple[tuple[float, ...], ...]
+    turned: tuple[bool, ...]
+    score: float
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.segments)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A candidate read offered to matching, with its share of the probability mass."""
+
+    segments: tuple[str, ...]
+    score: float
+
+
+@dataclass(frozen=True)
+class Read:
+    """A headstamp read: geometry, best segments with per-character probabilities, n-best candidates."""
+
+    kind: str
+    head: CaseHead
+    best: Hypothesis
+    candidates: tuple[Candidate, ...]
+    clock_positions: tuple[float, ...] = field(default=())
+
+    def to_json(self) -> dict:
+        """The prediction-file form used by ``marktrace batch`` (see shared/eval/README.md)."""
+        rim = self.head.rim
+        return {
+            "kind": self.kind,
+            "segments": list(self.best.segments),
+            "center": [round(rim.cx, 1), round(rim.cy, 1)],
+            "radius": round(rim.radius_px, 1),
+            "ellipse": {"a": round(rim.a_px, 1), "b": round(rim.b_px, 1),
+                        "angle_deg": round(math.degrees(rim.angle_rad), 1)},
+            "primer_ratio": round(self.head.primer_ratio, 3),
+            "detection_score": round(self.head.score, 3),
+            "char_probs": [[round(p, 3) for p in seg] for seg in self.best.char_probs],
+            "turned": list(self.best.turned),
+            "clock": [round(c, 1) for c in self.clock_positions],
+            "candidates": [{"segments": list(c.segments), "score": round(c.score, 4)}
+                           for c in self.candidates],
+        }

@@ -1,0 +1,75 @@
+import math
+
+import cv2
+import numpy as np
+
+from datasets.headstamp import render_head
+from datasets.sampler import Segment
+from model.rectify.polar import Band, angle_column, clock_hour, column_angle, seam_by_energy, unwrap
+from model.structures import Ellipse
+
+
+def test_column_angle_round_trip():
+    for seam in (0.0, 1.0, 5.9):
+        for col in (0.0, 17.5, 319.0):
+            ang = column_angle(col, seam_rad=seam, width_px=320)
+            assert abs(angle_column(ang, seam_rad=seam, width_px=320) - col) < 1e-6
+
+
+def test_clock_hour():
+    assert abs(clock_hour(-math.pi / 2) - 0.0) < 1e-9
+    assert abs(clock_hour(0.0) - 3.0) < 1e-9
+    assert abs(clock_hour(math.pi / 2) - 6.0) < 1e-9
+
+
+def _glyph_columns(strip: np.ndarray) -> np.ndarray:
+    """Columns whose vertical detail stands out: where the glyphs are."""
+    s = strip.astype(np.float32)
+    s -= np.median(s, axis=1, keepdims=True)
+    energy = np.abs(s).sum(axis=0)
+    return np.flatnonzero(energy > energy.mean() + energy.std())
+
+
+def test_known_text_lands_in_known_column():
+    rng = np.random.default_rng(7)
+    head = render_head(rng, radius_px=100, segments=[Segment("539", "539"), Segment("83", "83")])
+    gray = cv2.cvtColor(head.rgb, cv2.COLOR_RGB2GRAY)
+    c = head.rgb.shape[0] / 2
+    rim = Ellipse(c, c, head.radius_px, head.radius_px, 0.0)
+    band = Band()
+    for seam in (0.0, 2.0):
+        strip = unwrap(gray, rim, seam_rad=seam, band=band)
+        assert strip.shape == (band.height_px, band.width_px)
+        cols = _glyph_columns(strip)
+        for seg in head.segments:
+            want = angle_column(seg.center_rad, seam_rad=seam, width_px=band.width_px)
+            near = np.min(np.abs((cols - want + band.width_px / 2) % band.width_px - band.width_px / 2))
+            assert near < 6, (seg.segment.glyphs, want)
+
+
+def test_tilted_rim_unwraps_like_the_face_on_one():
+    rng = np.random.default_rng(3)
+    head = render_head(rng, radius_px=100, segments=[Segment("711", "711"), Segment("88", "88")])
+    gray = cv2.cvtColor(head.rgb, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    c = gray.shape[0] / 2
+    k, phi = math.cos(math.radians(35)), 0.6
+    rot = np.array([[math.cos(phi), -math.sin(phi)], [math.sin(phi), math.cos(phi)]])
+    lin = rot @ np.diag([1.0, k]) @ rot.T
+    t = np.array([c, c]) - lin @ np.array([c, c])
+    tilted = cv2.warpAffine(gray, np.hstack([lin, t[:, None]]).astype(np.float32), gray.shape[::-1])
+    flat = unwrap(gray.astype(np.uint8), Ellipse(c, c, 100, 100, 0), seam_rad=0.0)
+    skew = unwrap(tilted.astype(np.uint8), Ellipse(c, c, 100, 100 * k, phi), seam_rad=0.0)
+    corr = np.corrcoef(flat.ravel().astype(float), skew.ravel().astype(float))[0, 1]
+    assert corr > 0.8
+
+
+def test_energy_seam_falls_between_segments():
+    rng = np.random.default_rng(11)
+    for _ in range(5):
+        head = render_head(rng, radius_px=100)
+        gray = cv2.cvtColor(head.rgb, cv2.COLOR_RGB2GRAY)
+        c = gray.shape[0] / 2
+        seam = seam_by_energy(gray, Ellipse(c, c, 100, 100, 0))
+        for seg in head.segments:
+            inside = (seam - seg.start_rad) % (2 * math.pi) < (seg.end_rad - seg.start_rad) % (2 * math.pi)
+            assert not inside, (seg.segment.glyphs, seam)

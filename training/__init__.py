@@ -1,0 +1,1 @@
+"""Training recipes; the only producers of shipped bundles."""

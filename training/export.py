@@ -1,0 +1,31 @@
+"""Export a torch module to an ONNX bundle (model.onnx + manifest.json), checked against torch."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+import torch
+from torch import nn
+
+
+def export_bundle(model: nn.Module, out_dir: Path, *, example: torch.Tensor, manifest: dict) -> Path:
+    """Write ``out_dir/model.onnx`` with a dynamic batch axis and ``manifest.json`` with its sha256."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    onnx_path = out_dir / "model.onnx"
+    torch.onnx.export(model, (example,), str(onnx_path), input_names=["input"], output_names=["output"],
+                      dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}}, opset_version=17, dynamo=False)
+    with torch.no_grad():
+        want = model(example).numpy()
+    session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+    got = session.run(None, {"input": example.numpy()})[0]
+    err = float(np.abs(got - want).max())
+    if err > 1e-3:
+        raise RuntimeError(f"ONNX output differs from torch by {err}")
+    manifest = {**manifest, "onnx_max_abs_err": err,
+                "sha256": hashlib.sha256(onnx_path.read_bytes()).hexdigest()}
+    (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+    return onnx_path
