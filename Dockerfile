@@ -10,8 +10,6 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY model ./model
 COPY serve ./serve
-COPY datasets ./datasets
-COPY training ./training
 COPY samples ./samples
 RUN pip install --no-cache-dir .
 ENTRYPOINT ["marktrace"]

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from model.bundle import load_bundle
-from model.detection.rims import detect_rims
+from model.bundle import WEIGHTS_DIR, load_bundle
+from model.detection.detector import CaseHeadDetector
 from model.recognition.ctc import beam_search, softmax, to_hypothesis
 from model.recognition.preprocess import strips_to_input
 from model.rectify.polar import Band, seam_by_energy, unwrap
@@ -17,6 +17,7 @@ from model.runtime import OnnxNet
 from model.structures import Candidate, CaseHead, Hypothesis, Read
 
 RECOGNIZER = "headstamp_recognizer"
+DETECTOR = "case_head_detector"
 
 
 @dataclass(frozen=True)
@@ -30,8 +31,9 @@ class ReaderConfig:
 class HeadstampReader:
     """Reads every headstamp in an RGB image with the shipped recognizer bundle."""
 
-    def __init__(self, recognizer: OnnxNet, cfg: ReaderConfig = ReaderConfig()) -> None:
+    def __init__(self, recognizer: OnnxNet, detector: CaseHeadDetector, cfg: ReaderConfig = ReaderConfig()) -> None:
         self.net = recognizer
+        self.detector = detector
         self.cfg = cfg
         man = recognizer.bundle.manifest
         self.band = Band(**man["band"])
@@ -40,12 +42,15 @@ class HeadstampReader:
     @classmethod
     def from_bundles(cls, *, device: str = "cpu", threads: int = 0,
                      cfg: ReaderConfig = ReaderConfig()) -> HeadstampReader:
-        return cls(OnnxNet(load_bundle(RECOGNIZER), device=device, threads=threads), cfg)
+        det_net = None
+        if (WEIGHTS_DIR / DETECTOR).is_dir():
+            det_net = OnnxNet(load_bundle(DETECTOR), device=device, threads=threads)
+        detector = CaseHeadDetector(det_net, max_heads=cfg.max_heads)
+        return cls(OnnxNet(load_bundle(RECOGNIZER), device=device, threads=threads), detector, cfg)
 
     def read(self, rgb: np.ndarray) -> list[Read]:
         gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-        heads = detect_rims(gray, max_heads=self.cfg.max_heads)
-        return self.read_heads(gray, heads)
+        return self.read_heads(gray, self.detector(rgb, gray))
 
     def read_heads(self, gray: np.ndarray, heads: list[CaseHead]) -> list[Read]:
         """Unwrap each head both ways, recognise in batches, merge the two readings' n-best lists."""

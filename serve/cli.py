@@ -13,7 +13,7 @@ from model.imageio import ImageDecodeError, decode_image
 from model.pipeline import HeadstampReader
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".gif"}
-SAMPLES_DIR = Path(__file__).resolve().parent.parent / "samples"
+SAMPLES_DIR = Path(__file__).resolve().parent.parent / "samples"  # the checkout's samples/ (editable install)
 
 
 def read_file(reader: HeadstampReader, path: Path) -> dict:
@@ -35,7 +35,8 @@ def _images_under(root: Path) -> list[Path]:
 
 def cmd_read(args: argparse.Namespace) -> int:
     reader = HeadstampReader.from_bundles(device=args.device)
-    paths = args.images or _images_under(SAMPLES_DIR)
+    samples = SAMPLES_DIR if SAMPLES_DIR.is_dir() else Path("samples")
+    paths = args.images or _images_under(samples)
     failed = 0
     for p in paths:
         row = {"file": str(p), **read_file(reader, Path(p))}

@@ -89,3 +89,45 @@ def evaluate(model: nn.Module, inputs: np.ndarray, targets: list[list[int]]) -> 
         hits += sum(p == t for p, t in zip(pred, targets[i:i + 256]))
     model.train()
     return {"val_exact": round(hits / max(1, len(inputs)), 4), "val_n": len(inputs)}
+
+
+def focal_heatmap_loss(logit: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """CenterNet's penalty-reduced focal loss on (N, G, G) heatmap logits, normalised by the number of centres."""
+    p = logit.sigmoid().clamp(1e-4, 1 - 1e-4)
+    pos = target.eq(1).float()
+    pos_loss = -((1 - p) ** 2) * torch.log(p) * pos
+    neg_loss = -((1 - target) ** 4) * (p ** 2) * torch.log(1 - p) * (1 - pos)
+    return (pos_loss.sum() + neg_loss.sum()) / pos.sum().clamp(min=1.0)
+
+
+def detection_loss(out: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Heatmap focal loss plus L1 on the regression channels at centre cells. out/target: (N, 8, G, G)."""
+    reg = (out[:, 1:] - target[:, 1:]).abs() * mask[:, None]  # (N, 7, G, G)
+    weights = torch.tensor([1.0, 1.0, 2.0, 0.5, 0.5, 0.5, 0.5]).view(1, 7, 1, 1)
+    return focal_heatmap_loss(out[:, 0], target[:, 0]) + (reg * weights).sum() / mask.sum().clamp(min=1.0)
+
+
+def train_detector(model: nn.Module, batches, cfg: LoopConfig) -> dict:
+    """Adam with warm-up and cosine decay over ``cfg.minutes``; ``batches(rng)`` yields (x, target, mask)."""
+    torch.manual_seed(cfg.seed)
+    rng = np.random.default_rng(cfg.seed)
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=1e-4)
+    t0 = time.monotonic()
+    deadline = t0 + 60 * cfg.minutes
+    step, loss_avg = 0, None
+    while time.monotonic() < deadline and step < cfg.max_steps:
+        frac = (time.monotonic() - t0) / (deadline - t0)
+        for g in opt.param_groups:
+            g["lr"] = cfg.lr * min(1.0, (step + 1) / 100) * 0.5 * (1 + np.cos(np.pi * min(1.0, frac)))
+        x, target, mask = batches(rng)
+        loss = detection_loss(model(x), target, mask)
+        opt.zero_grad()
+        loss.backward()
+        nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+        opt.step()
+        step += 1
+        loss_avg = loss.item() if loss_avg is None else 0.95 * loss_avg + 0.05 * loss.item()
+        if step % 50 == 0:
+            log.info("step %d loss %.3f", step, loss_avg)
+    return {"steps": step, "train_loss": round(float(loss_avg or 0.0), 4),
+            "minutes": round((time.monotonic() - t0) / 60, 1)}

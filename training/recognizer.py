@@ -42,6 +42,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--val", type=int, default=600)
     ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--init", type=Path, help="warm-start from a bundle's torch weights (weights.pt)")
     a = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     torch.set_num_threads(a.threads)
@@ -49,9 +50,13 @@ def main() -> None:
     x, y = load_shards(a.shards, cfg)
     val = (x[: a.val], y[: a.val])
     model = build_crnn(cfg)
+    if a.init:
+        model.load_state_dict(torch.load(a.init, map_location="cpu"))
     metrics = train_ctc(model, x[a.val:], y[a.val:], val, LoopConfig(minutes=a.minutes))
     logging.info("metrics %s", metrics)
     band = Band()
+    a.out.mkdir(parents=True, exist_ok=True)
+    torch.save(model.state_dict(), a.out / "weights.pt")  # for warm starts; inference uses model.onnx
     export_bundle(model.eval(), a.out, example=torch.from_numpy(x[:2]), manifest={
         "name": "headstamp_recognizer", "architecture": "crnn", "config": cfg.__dict__,
         "classes": list(CLASSES), "input": {"height_px": cfg.height_px, "width_px": cfg.width_px,

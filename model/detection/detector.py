@@ -1,0 +1,57 @@
+"""The case-head predictor: learned detector proposals, each refined on the rim edge when the edge supports it."""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+
+from model.detection.heads import decode, letterbox
+from model.detection.rims import detect_rims, refine_rim
+from model.runtime import OnnxNet
+from model.structures import CaseHead, Ellipse
+
+
+class CaseHeadDetector:
+    """Finds case heads in an RGB image; falls back to the geometric detector when no network is given."""
+
+    def __init__(self, net: OnnxNet | None, *, threshold: float = 0.3, max_heads: int = 12) -> None:
+        self.net = net
+        self.threshold = threshold
+        self.max_heads = max_heads
+        self.side_px = int(net.bundle.manifest["input"]["side_px"]) if net else 0
+
+    def __call__(self, rgb: np.ndarray, gray: np.ndarray) -> list[CaseHead]:
+        if self.net is None:
+            return detect_rims(gray, max_heads=self.max_heads)
+        x, box = letterbox(rgb, self.side_px)
+        out = self.net(x[None])[0]  # (8, G, G)
+        heads = suppress_nested(decode(out, box, threshold=self.threshold, max_heads=3 * self.max_heads))
+        return [refine(gray, h) for h in heads[: self.max_heads]]
+
+
+def suppress_nested(heads: list[CaseHead]) -> list[CaseHead]:
+    """Case heads do not nest: drop a weaker detection centred inside a stronger one (a primer, a glyph bowl)."""
+    kept: list[CaseHead] = []
+    for h in sorted(heads, key=lambda h: h.score, reverse=True):
+        if all(math.hypot(h.rim.cx - k.rim.cx, h.rim.cy - k.rim.cy) > 0.8 * max(h.rim.a_px, k.rim.a_px)
+               for k in kept):
+            kept.append(h)
+    return kept
+
+
+def refine(gray: np.ndarray, head: CaseHead, *, min_support: float = 0.6) -> CaseHead:
+    """Snap a proposal to the rim edge: keep the edge fit when it is well supported and close to the proposal."""
+    rim = head.rim
+    scale = min(1.0, 240.0 / max(1.0, rim.a_px))  # fit on a copy where the head is at most ~240 px in radius
+    small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else gray
+    fit = refine_rim(small, rim.cx * scale, rim.cy * scale, rim.a_px * scale)
+    if fit is None:
+        return head
+    e, support = fit
+    e = Ellipse(e.cx / scale, e.cy / scale, e.a_px / scale, e.b_px / scale, e.angle_rad)
+    moved = math.hypot(e.cx - rim.cx, e.cy - rim.cy) / rim.a_px
+    if support < min_support or moved > 0.12 or not 0.88 < e.a_px / rim.a_px < 1.12:
+        return head
+    return CaseHead(e, head.primer_ratio, head.score)

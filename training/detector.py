@@ -1,0 +1,88 @@
+"""Train the case-head detector (CenterNet-style) on rendered crops and frames and export its bundle.
+
+    python -m training.make_scenes --seed 11 --count 2500 --out cache/scenes_11.npz
+    python -m training.detector --shards cache/scenes_11.npz --minutes 15 --out model/weights/case_head_detector
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from model.detection.heads import STRIDE, Letterbox, encode_targets
+from model.nets.centernet import CenterNetConfig, build_centernet
+from model.structures import Ellipse
+from training.engine import LoopConfig, train_detector
+from training.export import export_bundle
+
+
+def load_shards(paths: list[Path]) -> tuple[np.ndarray, list[list[tuple[Ellipse, float]]]]:
+    pix, heads = [], []
+    for p in paths:
+        d = np.load(p)
+        pix.append(d["pixels"])
+        heads += [[(Ellipse(*h[:5]), h[5]) for h in img] for img in json.loads(str(d["heads"]))]
+    return np.concatenate(pix), heads
+
+
+def make_batches(pixels: np.ndarray, heads: list, side: int, batch: int):
+    identity = Letterbox(1.0, 0.0, 0.0)
+
+    def sample(rng: np.random.Generator):
+        idx = rng.integers(0, len(pixels), batch)
+        imgs = pixels[idx].astype(np.float32) / 255.0 - 0.5  # (N, S, S, 3)
+        flip = rng.random(batch) < 0.5
+        imgs[flip] = imgs[flip, :, ::-1]
+        xs, ts, ms = [], [], []
+        for k, i in enumerate(idx):
+            hs = heads[i]
+            if flip[k]:
+                hs = [(Ellipse(side - e.cx, e.cy, e.a_px, e.b_px, -e.angle_rad), p) for e, p in hs]
+            t, m = encode_targets(hs, identity, side)
+            ts.append(t)
+            ms.append(m)
+        xs = torch.from_numpy(np.ascontiguousarray(imgs.transpose(0, 3, 1, 2)))
+        return xs, torch.from_numpy(np.stack(ts)), torch.from_numpy(np.stack(ms))
+    return sample
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--shards", type=Path, nargs="+", required=True)
+    ap.add_argument("--minutes", type=float, default=15)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--batch", type=int, default=12)
+    ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--init", type=Path, help="warm-start from a bundle's torch weights (weights.pt)")
+    a = ap.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    torch.set_num_threads(a.threads)
+    cfg = CenterNetConfig()
+    pixels, heads = load_shards(a.shards)
+    model = build_centernet(cfg)
+    if a.init:
+        model.load_state_dict(torch.load(a.init, map_location="cpu"))
+    metrics = train_detector(model, make_batches(pixels, heads, cfg.input_px, a.batch),
+                             LoopConfig(minutes=a.minutes, lr=2e-3, batch=a.batch))
+    logging.info("metrics %s", metrics)
+    a.out.mkdir(parents=True, exist_ok=True)
+    torch.save(model.state_dict(), a.out / "weights.pt")  # for warm starts; inference uses model.onnx
+    example = torch.from_numpy(pixels[:2].astype(np.float32).transpose(0, 3, 1, 2) / 255.0 - 0.5)
+    export_bundle(model.eval(), a.out, example=example, manifest={
+        "name": "case_head_detector", "architecture": "centernet", "config": cfg.__dict__, "stride": STRIDE,
+        "input": {"side_px": cfg.input_px, "normalise": "rgb/255 - 0.5, letterboxed with grey 127"},
+        "training_command": " ".join(["python -m training.detector", *sys.argv[1:]]),
+        "data": {"shards": [str(p) for p in a.shards], "train_n": int(len(pixels))},
+        "metrics": metrics,
+    })
+    print(json.dumps(metrics))
+
+
+if __name__ == "__main__":
+    main()
