@@ -45,7 +45,8 @@ def run_easyocr(files: list[Path], threads: int):
         out = []
         for box, text, conf in reader.readtext(str(p)):
             xs, ys = [pt[0] for pt in box], [pt[1] for pt in box]
-            out.append({"kind": "text", "text": text, "box": [min(xs), min(ys), max(xs), max(ys)], "score": conf})
+            box_px = [float(min(xs)), float(min(ys)), float(max(xs)), float(max(ys))]
+            out.append({"kind": "text", "text": text, "box": box_px, "score": float(conf)})
         return out
     return one
 
