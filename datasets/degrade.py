@@ -81,8 +81,8 @@ def occlude(rgb: np.ndarray, rng: np.random.Generator, centre: tuple[float, floa
     return out
 
 
-def photometric(level: float) -> A.Compose:
-    """Capture degradations; ``level`` in [0, 1] scales their strength."""
+def photometric(level: float, *, seed: int) -> A.Compose:
+    """Capture degradations; ``level`` in [0, 1] scales their strength; ``seed`` makes them repeatable."""
     q_low = int(95 - 80 * level)
     return A.Compose([
         A.RandomBrightnessContrast(0.25, 0.3, p=0.8),
@@ -93,7 +93,7 @@ def photometric(level: float) -> A.Compose:
         ], p=0.2 + 0.6 * level),
         A.GaussNoise(std_range=(0.01, 0.02 + 0.08 * level), p=0.3 + 0.5 * level),
         A.ImageCompression(quality_range=(max(15, q_low), 95), p=0.5 + 0.5 * level),
-    ])
+    ], seed=seed)
 
 
 def downscale(rgb: np.ndarray, rng: np.random.Generator, *, diameter_px: float, min_diameter_px: float) -> np.ndarray:

@@ -97,7 +97,7 @@ def _finish(rgb: np.ndarray, rng: np.random.Generator, level: str, diameter_px: 
     rgb = np.clip(rgb, 0, 255).astype(np.uint8)
     if level != "clean" and rng.random() < 0.6:
         rgb = degrade.downscale(rgb, rng, diameter_px=diameter_px, min_diameter_px=40)
-    return degrade.photometric(lv)(image=rgb)["image"]
+    return degrade.photometric(lv, seed=int(rng.integers(2**31)))(image=rgb)["image"]
 
 
 def _truth(head: HeadRender, rim: Ellipse) -> HeadTruth:
