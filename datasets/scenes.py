@@ -24,7 +24,6 @@ class HeadTruth:
     rim: Ellipse
     primer_ratio: float
     segments: tuple[PlacedSegment, ...]
-    turn_rad: float  # angle the face was rotated by in the image (added to every segment angle)
 
     def clockwise_labels(self) -> list[str]:
         """Segment labels clockwise from 12 o'clock."""
@@ -101,7 +100,7 @@ def _finish(rgb: np.ndarray, rng: np.random.Generator, level: str, diameter_px: 
 
 
 def _truth(head: HeadRender, rim: Ellipse) -> HeadTruth:
-    return HeadTruth(rim, head.primer_ratio, head.segments, 0.0)
+    return HeadTruth(rim, head.primer_ratio, head.segments)
 
 
 def render_crop(rng: np.random.Generator, *, level: str, size_px: int | None = None,

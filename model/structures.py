@@ -32,15 +32,6 @@ class CaseHead:
 
 
 @dataclass(frozen=True)
-class Strip:
-    """A ring unwrapped into a rectangle: (H, W) uint8, rim at the top, clockwise from ``seam_rad``."""
-
-    pixels: object  # numpy (H, W) uint8; typed loosely to keep this module numpy-free
-    head: CaseHead
-    seam_rad: float
-
-
-@dataclass(frozen=True)
 class Hypothesis:
     """One decoded reading of a strip: segments clockwise from the seam, per-character probabilities."""
 
