@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 
 from model.detection.heads import decode, letterbox
-from model.detection.rims import detect_rims, refine_rim
+from model.detection.rims import detect_rims, refine_rim, suppress_nested
 from model.runtime import OnnxNet
 from model.structures import CaseHead, Ellipse
 
@@ -27,18 +27,9 @@ class CaseHeadDetector:
             return detect_rims(gray, max_heads=self.max_heads)
         x, box = letterbox(rgb, self.side_px)
         out = self.net(x[None])[0]  # (8, G, G)
-        heads = suppress_nested(decode(out, box, threshold=self.threshold, max_heads=3 * self.max_heads))
+        proposals = decode(out, box, threshold=self.threshold, max_heads=3 * self.max_heads)
+        heads = suppress_nested(proposals, rank=lambda h: h.score)
         return [refine(gray, h) for h in heads[: self.max_heads]]
-
-
-def suppress_nested(heads: list[CaseHead]) -> list[CaseHead]:
-    """Case heads do not nest: drop a weaker detection centred inside a stronger one (a primer, a glyph bowl)."""
-    kept: list[CaseHead] = []
-    for h in sorted(heads, key=lambda h: h.score, reverse=True):
-        if all(math.hypot(h.rim.cx - k.rim.cx, h.rim.cy - k.rim.cy) > 0.8 * max(h.rim.a_px, k.rim.a_px)
-               for k in kept):
-            kept.append(h)
-    return kept
 
 
 def refine(gray: np.ndarray, head: CaseHead, *, min_support: float = 0.6) -> CaseHead:

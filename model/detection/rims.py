@@ -8,6 +8,7 @@ centre and fitting an ellipse to those edge points (robust to tilt, which a circ
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import cv2
 import numpy as np
@@ -84,20 +85,25 @@ def detect_rims(gray: np.ndarray, *, max_heads: int = 12, min_support: float = 0
     small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else gray
     side = min(small.shape)
     found = _candidates(small, min_r=max(10, side * 0.06), max_r=side * 0.52)
-    fits: list[tuple[Ellipse, float]] = []
+    heads: list[CaseHead] = []
     for x, y, r in found[:MAX_CANDIDATES]:
         fit = refine_rim(small, float(x), float(y), float(r))
         if fit is None:
             continue
         rim, support = fit
         if support >= min_support and rim.b_px >= 0.45 * rim.a_px and 0.6 * r < rim.a_px < 1.5 * r:
-            fits.append(fit)
-    fits.sort(key=lambda f: f[0].a_px * (0.5 + f[1]), reverse=True)  # large and well-supported first
-    kept: list[tuple[Ellipse, float]] = []
-    for rim, support in fits:
-        if any(math.hypot(rim.cx - k.cx, rim.cy - k.cy) < 0.8 * max(k.a_px, rim.a_px) for k, _ in kept):
-            continue
-        kept.append((rim, support))
-    kept.sort(key=lambda f: f[1], reverse=True)
-    return [CaseHead(Ellipse(e.cx / scale, e.cy / scale, e.a_px / scale, e.b_px / scale, e.angle_rad),
-                     primer_ratio=0.27, score=sup) for e, sup in kept[:max_heads]]
+            e = Ellipse(rim.cx / scale, rim.cy / scale, rim.a_px / scale, rim.b_px / scale, rim.angle_rad)
+            heads.append(CaseHead(e, primer_ratio=0.27, score=support))
+    kept = suppress_nested(heads, rank=lambda h: h.rim.a_px * (0.5 + h.score))  # large and well-supported first
+    return sorted(kept, key=lambda h: h.score, reverse=True)[:max_heads]
+
+
+def suppress_nested(heads: list[CaseHead], *, rank: Callable[[CaseHead], float]) -> list[CaseHead]:
+    """Case heads do not nest: going down ``rank``, drop a head centred inside one already kept
+    (a primer ring, a glyph's bowl)."""
+    kept: list[CaseHead] = []
+    for h in sorted(heads, key=rank, reverse=True):
+        if all(math.hypot(h.rim.cx - k.rim.cx, h.rim.cy - k.rim.cy) >= 0.8 * max(h.rim.a_px, k.rim.a_px)
+               for k in kept):
+            kept.append(h)
+    return kept
