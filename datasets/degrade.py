@@ -24,6 +24,7 @@ def corrosion(rgb: np.ndarray, mask: np.ndarray, rng: np.random.Generator, amoun
     spots = _blobs((h, w), rng, scale=int(rng.integers(6, 20)), threshold=1.2 - amount)
     pits = (rng.random((h, w)) < 0.05 * amount).astype(np.float32)
     spots = np.clip(spots + cv2.GaussianBlur(pits, (0, 0), 1.0) * 2, 0, 1) * mask
+    spots *= rng.uniform(0.45, 1.0)  # patina is often translucent
     colour = np.array([70, 95, 60]) if rng.random() < 0.5 else np.array([70, 50, 35])
     return rgb * (1 - spots[..., None]) + colour * spots[..., None]
 

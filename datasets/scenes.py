@@ -88,13 +88,13 @@ def _tilt(rng: np.random.Generator, level: str) -> tuple[float, float]:
 
 
 def _finish(rgb: np.ndarray, rng: np.random.Generator, level: str, diameter_px: float) -> np.ndarray:
-    lv = {"clean": 0.1, "worn": 0.6, "obscured": 0.9}[level]
+    lv = {"clean": 0.1, "worn": 0.45, "obscured": 0.7}[level]
     if level != "clean" and rng.random() < 0.4:
         rgb = degrade.glare(rgb, rng)
     if level == "obscured" and rng.random() < 0.5:
         rgb = degrade.paint(rgb, rng, float(rng.uniform(0.2, 0.6)))
     rgb = np.clip(rgb, 0, 255).astype(np.uint8)
-    if level != "clean" and rng.random() < 0.6:
+    if level != "clean" and rng.random() < 0.4:
         rgb = degrade.downscale(rgb, rng, diameter_px=diameter_px, min_diameter_px=40)
     return degrade.photometric(lv, seed=int(rng.integers(2**31)))(image=rgb)["image"]
 
@@ -110,8 +110,8 @@ def render_crop(rng: np.random.Generator, *, level: str, size_px: int | None = N
     head = render_head(rng, radius_px=int(rng.integers(70, 130)), segments=segments)
     face = _damage_face(head, rng, level)
     canvas = background(size, size, rng)
-    radius = size / 2 * rng.uniform(0.75, 0.97)
-    centre = (size / 2 + rng.normal(0, 0.03 * size), size / 2 + rng.normal(0, 0.03 * size))
+    radius = size / 2 * rng.uniform(0.75, 1.02)  # tight crops clip the rim at the image edge
+    centre = (size / 2 + rng.normal(0, 0.04 * size), size / 2 + rng.normal(0, 0.04 * size))
     k, tilt = _tilt(rng, level)
     rim = place_head(canvas, face, head, centre=centre, radius_px=radius, tilt_k=k, tilt_rad=tilt)
     if level != "clean" and rng.random() < 0.25:

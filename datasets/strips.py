@@ -11,7 +11,7 @@ import numpy as np
 
 from datasets.scenes import LEVELS, HeadTruth, render_crop
 from model.charset import encode_strip
-from model.rectify.polar import Band, unwrap
+from model.rectify.polar import Band, angle_column, unwrap
 from model.structures import Ellipse
 
 
@@ -20,6 +20,7 @@ class StripSample:
     pixels: np.ndarray  # (H, W) uint8
     classes: list[int]
     text: str  # segments in strip order, turned ones marked with a trailing '~'
+    spans: list[tuple[float, float]]  # each segment's (first, last) strip column, in strip order
 
 
 def jitter_rim(rim: Ellipse, rng: np.random.Generator, scale: float = 1.0) -> Ellipse:
@@ -42,13 +43,57 @@ def gap_seam(head: HeadTruth, rng: np.random.Generator) -> float:
     return (best + best_w * rng.uniform(0.3, 0.7)) % (2 * math.pi)
 
 
+def _strip_order(head: HeadTruth, seam_rad: float) -> list:
+    return sorted(head.segments, key=lambda s: (s.center_rad - seam_rad) % (2 * math.pi))
+
+
 def strip_labels(head: HeadTruth, seam_rad: float) -> list[tuple[str, bool]]:
-    order = sorted(head.segments, key=lambda s: (s.center_rad - seam_rad) % (2 * math.pi))
-    return [(s.segment.label, s.turned) for s in order]
+    return [(s.segment.label, s.turned) for s in _strip_order(head, seam_rad)]
 
 
-def make_strip(rng: np.random.Generator, band: Band = Band()) -> StripSample:
-    level = str(rng.choice(LEVELS, p=[0.3, 0.35, 0.35]))
+def strip_spans(head: HeadTruth, seam_rad: float, width_px: int) -> list[tuple[float, float]]:
+    """Each segment's (first, last) column in a strip of ``width_px`` cut at ``seam_rad``, in strip order."""
+    out = []
+    for s in _strip_order(head, seam_rad):
+        a = angle_column(s.start_rad, seam_rad=seam_rad, width_px=width_px)
+        b = a + (s.end_rad - s.start_rad) % (2 * math.pi) / (2 * math.pi) * width_px
+        out.append((a, b))
+    return out
+
+
+def parse_text(text: str) -> list[tuple[str, bool]]:
+    """Inverse of the ``text`` field: segments in strip order as (label, turned)."""
+    return [(t.removesuffix("~"), t.endswith("~")) for t in text.split(" ")]
+
+
+def turn_strip(strip: np.ndarray, labels: list[tuple[str, bool]], spans: list[tuple[float, float]]):
+    """The strip rotated 180 degrees: segments in reverse order, each one's orientation flipped."""
+    w = strip.shape[-1]
+    return (strip[..., ::-1, ::-1], [(t, not turned) for t, turned in labels[::-1]],
+            [(w - b, w - a) for a, b in spans[::-1]])
+
+
+def roll_strip(strip: np.ndarray, labels: list[tuple[str, bool]], spans: list[tuple[float, float]],
+               rng: np.random.Generator, *, min_gap: float = 3.0):
+    """Move the seam into a random gap between segments (circular shift); labels and spans follow."""
+    w = strip.shape[-1]
+    n = len(spans)
+    gaps = []  # (segment after the gap, gap start column, gap width)
+    for k in range(n):
+        end, nxt = spans[k - 1][1], spans[k][0] + (w if k == 0 else 0)
+        if nxt - end >= min_gap:
+            gaps.append((k, end, nxt - end))
+    if not gaps:
+        return strip, labels, spans
+    k, start, width = gaps[int(rng.integers(len(gaps)))]
+    cut = int(round(start + width * rng.uniform(0.25, 0.75))) % w
+    order = list(range(k, n)) + list(range(k))
+    shifted = [((spans[i][0] - cut) % w, (spans[i][0] - cut) % w + spans[i][1] - spans[i][0]) for i in order]
+    return np.roll(strip, -cut, axis=-1), [labels[i] for i in order], shifted
+
+
+def make_strip(rng: np.random.Generator, band: Band = Band(), level: str | None = None) -> StripSample:
+    level = level or str(rng.choice(LEVELS, p=[0.35, 0.4, 0.25]))
     scene = render_crop(rng, level=level, size_px=int(rng.choice([96, 128, 160, 224, 320])))
     head = scene.heads[0]
     gray = cv2.cvtColor(scene.rgb, cv2.COLOR_RGB2GRAY)
@@ -56,4 +101,4 @@ def make_strip(rng: np.random.Generator, band: Band = Band()) -> StripSample:
     strip = unwrap(gray, jitter_rim(head.rim, rng), seam_rad=seam, band=band)
     labels = strip_labels(head, seam)
     text = " ".join(t + ("~" if turned else "") for t, turned in labels)
-    return StripSample(strip, encode_strip(labels), text)
+    return StripSample(strip, encode_strip(labels), text, strip_spans(head, seam, band.width_px))

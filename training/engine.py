@@ -36,9 +36,11 @@ def greedy_texts(logits: torch.Tensor) -> list[list[int]]:
     return out
 
 
-def train_ctc(model: nn.Module, inputs: np.ndarray, targets: list[list[int]], val: tuple[np.ndarray, list[list[int]]],
-              cfg: LoopConfig) -> dict:
-    """Adam + one-cycle on CTC loss until ``cfg.minutes`` run out; returns final validation metrics."""
+def train_ctc(model: nn.Module, batches, val: tuple[np.ndarray, list[list[int]]], cfg: LoopConfig) -> dict:
+    """AdamW, warm-up then cosine, on CTC loss until ``cfg.minutes`` run out; returns final validation metrics.
+
+    ``batches(rng, n)`` returns ``n`` training strips (n, 1, H, W) float32 and their class sequences.
+    """
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=1e-4)
@@ -50,9 +52,8 @@ def train_ctc(model: nn.Module, inputs: np.ndarray, targets: list[list[int]], va
         lr = cfg.lr * min(1.0, (step + 1) / 300) * (0.5 * (1 + np.cos(np.pi * min(1.0, frac))))
         for g in opt.param_groups:
             g["lr"] = lr
-        idx = rng.integers(0, len(inputs), cfg.batch)
-        x = torch.from_numpy(_augment(inputs[idx], rng))
-        tg = [targets[i] for i in idx]
+        xb, tg = batches(rng, cfg.batch)
+        x = torch.from_numpy(_augment(xb, rng))
         logits = model(x)  # (N, T, C)
         logp = logits.log_softmax(-1).transpose(0, 1)  # (T, N, C) for CTCLoss
         loss = ctc(logp, torch.tensor([c for t in tg for c in t]), torch.full((len(tg),), logp.shape[0]),

@@ -24,8 +24,9 @@ def main() -> None:
     pixels = np.stack([s.pixels for s in samples])  # (N, H, W) uint8
     lengths = np.array([len(s.classes) for s in samples], np.int32)
     flat = np.array([c for s in samples for c in s.classes], np.int32)
+    spans = np.array([sp for s in samples for sp in s.spans], np.float32).reshape(-1, 2)  # (sum segments, 2)
     a.out.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(a.out, pixels=pixels, lengths=lengths, classes=flat,
+    np.savez_compressed(a.out, pixels=pixels, lengths=lengths, classes=flat, spans=spans,
                         texts=np.array([s.text for s in samples]))
 
 

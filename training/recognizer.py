@@ -12,27 +12,62 @@ import argparse
 import json
 import logging
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from model.charset import CLASSES, N_CLASSES
+from datasets.strips import parse_text, roll_strip, turn_strip
+from model.charset import CLASSES, N_CLASSES, encode_strip
 from model.nets.crnn import CRNNConfig, build_crnn
 from model.recognition.preprocess import strips_to_input
 from model.rectify.polar import Band
 from training.engine import LoopConfig, train_ctc
 from training.export import export_bundle
+from training.warm_start import crnn_from_onnx
 
 
-def load_shards(paths: list[Path], cfg: CRNNConfig) -> tuple[np.ndarray, list[list[int]]]:
-    xs, ys = [], []
+@dataclass
+class StripSet:
+    """Model-ready strips (N, 1, H, W), each with its segments (text, turned) and column spans (or None)."""
+
+    x: np.ndarray
+    labels: list[list[tuple[str, bool]]]
+    spans: list[list[tuple[float, float]] | None]
+
+    def batches(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, list[list[int]]]:
+        """A random batch, each strip cut at a random gap between segments and turned 180 degrees half the time."""
+        xs, ys = [], []
+        for i in rng.integers(0, len(self.x), n):
+            x, labels, spans = self.x[i], self.labels[i], self.spans[i]
+            if spans is not None and rng.random() < 0.7:
+                x, labels, spans = roll_strip(x, labels, spans, rng)
+            if rng.random() < 0.5:
+                x, labels, spans = turn_strip(x, labels, spans or [])
+            xs.append(x)
+            ys.append(encode_strip(labels))
+        return np.stack(xs), ys
+
+    def targets(self) -> list[list[int]]:
+        return [encode_strip(lab) for lab in self.labels]
+
+
+def load_shards(paths: list[Path], cfg: CRNNConfig) -> StripSet:
+    xs, labels, spans = [], [], []
     for p in paths:
         d = np.load(p)
         xs.append(strips_to_input(list(d["pixels"]), height_px=cfg.height_px, width_px=cfg.width_px))
-        ends = np.cumsum(d["lengths"])
-        ys += [list(map(int, d["classes"][e - n:e])) for e, n in zip(ends, d["lengths"])]
-    return np.concatenate(xs), ys
+        texts = [str(t) for t in d["texts"]]
+        labels += [parse_text(t) for t in texts]
+        if "spans" not in d:  # older shards: no roll augmentation
+            spans += [None] * len(texts)
+            continue
+        scale = cfg.width_px / d["pixels"].shape[2]
+        flat = d["spans"] * scale
+        ends = np.cumsum([len(parse_text(t)) for t in texts])
+        spans += [[tuple(map(float, sp)) for sp in flat[e - len(parse_text(t)):e]] for e, t in zip(ends, texts)]
+    return StripSet(np.concatenate(xs), labels, spans)
 
 
 def main() -> None:
@@ -42,17 +77,22 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--val", type=int, default=600)
     ap.add_argument("--out", type=Path, required=True)
-    ap.add_argument("--init", type=Path, help="warm-start from a bundle's torch weights (weights.pt)")
+    ap.add_argument("--init", type=Path, help="warm-start from a bundle's weights.pt or model.onnx")
+    ap.add_argument("--lr", type=float, default=2e-3)
     a = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     torch.set_num_threads(a.threads)
     cfg = CRNNConfig(n_classes=N_CLASSES)
-    x, y = load_shards(a.shards, cfg)
-    val = (x[: a.val], y[: a.val])
+    data = load_shards(a.shards, cfg)
+    x = data.x
+    val = (x[: a.val], data.targets()[: a.val])
+    train = StripSet(x[a.val:], data.labels[a.val:], data.spans[a.val:])
     model = build_crnn(cfg)
-    if a.init:
+    if a.init and a.init.suffix == ".onnx":
+        crnn_from_onnx(model, a.init, torch.from_numpy(train.x[:256]))
+    elif a.init:
         model.load_state_dict(torch.load(a.init, map_location="cpu"))
-    metrics = train_ctc(model, x[a.val:], y[a.val:], val, LoopConfig(minutes=a.minutes))
+    metrics = train_ctc(model, train.batches, val, LoopConfig(minutes=a.minutes, lr=a.lr))
     logging.info("metrics %s", metrics)
     band = Band()
     a.out.mkdir(parents=True, exist_ok=True)

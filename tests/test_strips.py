@@ -1,0 +1,64 @@
+"""Training strips: segment spans sit on the glyphs, and the roll/turn augmentations keep labels true."""
+
+import numpy as np
+
+from datasets.strips import make_strip, parse_text, roll_strip, turn_strip
+from model.charset import encode_strip
+
+
+def _detail(strip: np.ndarray) -> np.ndarray:
+    """Per-column vertical detail of a strip, with each row's median removed."""
+    s = strip.astype(np.float32)
+    s -= np.median(s, axis=1, keepdims=True)
+    return np.abs(np.diff(s, axis=0)).sum(axis=0)
+
+
+def _clean_strips(n: int, seed: int = 3):
+    rng = np.random.default_rng(seed)
+    return [make_strip(rng, level="clean") for _ in range(n)]
+
+
+def test_spans_cover_the_glyphs():
+    inside, outside = [], []
+    for s in _clean_strips(12):
+        d = _detail(s.pixels)
+        mask = np.zeros(len(d), bool)
+        for a, b in s.spans:
+            assert 0 <= a < b <= len(d) + 1
+            mask[int(a):int(np.ceil(b))] = True
+        inside.append(d[mask].mean())
+        outside.append(d[~mask].mean())
+    assert np.median(np.array(inside) / np.array(outside)) > 1.3
+
+
+def test_text_round_trips_through_parse():
+    for s in _clean_strips(5, seed=8):
+        assert encode_strip(parse_text(s.text)) == s.classes
+
+
+def test_turn_twice_is_identity_and_flips_orientation():
+    s = _clean_strips(1, seed=5)[0]
+    labels = parse_text(s.text)
+    x1, l1, sp1 = turn_strip(s.pixels, labels, s.spans)
+    assert [t for t, _ in l1] == [t for t, _ in labels[::-1]]
+    assert all(a != b for (_, a), (_, b) in zip(l1, labels[::-1]))
+    x2, l2, sp2 = turn_strip(x1, l1, sp1)
+    assert np.array_equal(x2, s.pixels) and l2 == labels
+    assert np.allclose(sp2, s.spans)
+
+
+def test_roll_moves_the_seam_into_a_gap_and_rotates_labels():
+    rng = np.random.default_rng(0)
+    moved = 0
+    for s in _clean_strips(8, seed=11):
+        labels = parse_text(s.text)
+        x, lab, spans = roll_strip(s.pixels, labels, s.spans, rng)
+        w = s.pixels.shape[1]
+        k = labels.index(lab[0])
+        assert lab == labels[k:] + labels[:k]  # a cyclic rotation of the segments
+        assert all(0 <= a < b <= w for a, b in spans)  # no segment is cut by the new seam
+        assert all(spans[i][1] <= spans[i + 1][0] for i in range(len(spans) - 1))
+        shift = int(round(spans[0][0] - s.spans[k][0])) % w  # the pixels moved with the spans
+        assert np.array_equal(np.roll(s.pixels, shift, axis=1), x)
+        moved += lab != labels
+    assert moved >= 3
