@@ -1,6 +1,8 @@
 # CPU inference image: ONNX Runtime only (no torch). Build from the repository root:
 #   docker build -t marktrace .
 #   docker run --rm -v "$PWD/photos:/data" marktrace batch /data --out /data/preds.jsonl
+# The registry (SQLite) lives under MARKTRACE_DATA_DIR; mount a volume there to keep it:
+#   docker run --rm -e MARKTRACE_DATA_DIR=/var/lib/marktrace -v marktrace:/var/lib/marktrace marktrace lots search 12-14-451
 # GPU: base on nvidia/cuda:12.x-cudnn-runtime, install onnxruntime-gpu instead of onnxruntime and pass
 # --device cuda (falls back to CPU with a log line when the CUDA provider is missing).
 FROM python:3.11-slim
@@ -11,6 +13,7 @@ COPY pyproject.toml README.md ./
 COPY model ./model
 COPY serve ./serve
 COPY samples ./samples
+COPY seeds ./seeds
 RUN pip install --no-cache-dir .
 ENTRYPOINT ["marktrace"]
 CMD ["read"]

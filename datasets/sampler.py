@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 import functools
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
 from model.charset import CYRILLIC, DIGITS, LATIN, PERSIAN_DIGITS
-
-SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+from model.reference import seed_rows
 
 
 @dataclass(frozen=True)
@@ -24,14 +21,12 @@ class Segment:
 
 @functools.lru_cache(maxsize=1)
 def maker_codes() -> tuple[str, ...]:
-    with open(SEEDS / "headstamp_codes.csv", newline="", encoding="utf-8") as f:
-        return tuple(r["code"] for r in csv.DictReader(f))
+    return tuple(r["code"] for r in seed_rows("headstamp_codes.csv"))
 
 
 @functools.lru_cache(maxsize=1)
 def calibre_marks() -> tuple[str, ...]:
-    with open(SEEDS / "calibres.csv", newline="", encoding="utf-8") as f:
-        marks = tuple(r["stamped"] for r in csv.DictReader(f))
+    marks = tuple(r["stamped"] for r in seed_rows("calibres.csv"))
     return tuple(m for m in marks if " " not in m)
 
 

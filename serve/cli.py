@@ -1,4 +1,5 @@
-"""``marktrace`` command line: read images, score folders into the evaluation prediction format."""
+"""``marktrace`` command line: read images, score folders into the evaluation prediction format, match reads
+against the registry, and manage the registry (import, export, search, sightings)."""
 
 from __future__ import annotations
 
@@ -10,18 +11,52 @@ import time
 from pathlib import Path
 
 from model.imageio import ImageDecodeError, decode_image
+from model.matching.files import export_file, import_file
+from model.matching.headstamps import HeadstampMatcher, SegmentsCandidate
+from model.matching.matcher import LotMatcher
+from model.matching.store import Registry
 from model.pipeline import HeadstampReader
+from model.structures import Read
+from serve.settings import Settings
+
+MATCH_THRESHOLD = 0.5  # a sighting is linked to a maker code or lot only above this posterior
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".gif"}
 SAMPLES_DIR = Path(__file__).resolve().parent.parent / "samples"  # the checkout's samples/ (editable install)
 
 
-def read_file(reader: HeadstampReader, path: Path) -> dict:
+class ReadMatcher:
+    """Matches each read against the registry and, when asked, records it as a sighting."""
+
+    def __init__(self, registry: Registry, *, record: bool = False, place: str | None = None,
+                 seen_on: str | None = None) -> None:
+        self.registry = registry
+        self.headstamps = HeadstampMatcher(registry.headstamp_codes())
+        self.record, self.place, self.seen_on = record, place, seen_on
+
+    def __call__(self, read: Read, image_ref: str) -> dict:
+        cands = [SegmentsCandidate(c.segments, c.score) for c in read.candidates]
+        matches = self.headstamps.match(cands)
+        if self.record and read.best.segments:
+            top = matches[0] if matches and matches[0].score >= MATCH_THRESHOLD else None
+            self.registry.add_sighting(kind="headstamp", read_text=" ".join(read.best.segments),
+                                       image_ref=image_ref, headstamp_code=top.code if top else None,
+                                       score=top.score if top else None, place=self.place, seen_on=self.seen_on)
+        return {"matches": [m.to_json() for m in matches]}
+
+
+def read_file(reader: HeadstampReader, path: Path, matcher: ReadMatcher | None = None,
+              image_ref: str | None = None) -> dict:
     """One image -> its prediction row (without ``file``); a bad file gives an ``error`` and no markings."""
     t0 = time.perf_counter()
     try:
         rgb = decode_image(path.read_bytes())
-        markings = [r.to_json() for r in reader.read(rgb)]
+        markings = []
+        for r in reader.read(rgb):
+            m = r.to_json()
+            if matcher is not None:
+                m.update(matcher(r, image_ref or str(path)))
+            markings.append(m)
         row: dict = {"markings": markings}
     except (ImageDecodeError, OSError) as exc:
         row = {"markings": [], "error": str(exc)}
@@ -52,10 +87,13 @@ def cmd_batch(args: argparse.Namespace) -> int:
         print(f"marktrace: {root} is not a folder", file=sys.stderr)
         return 2
     paths = _images_under(root) if not args.all_files else sorted(p for p in root.rglob("*") if p.is_file())
+    matcher = None
+    if args.match:
+        matcher = ReadMatcher(_registry(args), record=args.record, place=args.place, seen_on=args.seen_on)
     errors = 0
     with open(args.out, "w", encoding="utf-8") as out:
         for p in paths:
-            row = {"file": p.relative_to(root).as_posix(), **read_file(reader, p)}
+            row = {"file": p.relative_to(root).as_posix(), **read_file(reader, p, matcher, str(p.resolve()))}
             if "error" in row:
                 errors += 1
                 print(f"marktrace: {row['file']}: {row['error']}", file=sys.stderr)
@@ -64,9 +102,50 @@ def cmd_batch(args: argparse.Namespace) -> int:
     return 0
 
 
+def _registry(args: argparse.Namespace) -> Registry:
+    return Registry.open(args.registry or Settings().registry())
+
+
+def cmd_match(args: argparse.Namespace) -> int:
+    reader = HeadstampReader.from_bundles(device=args.device)
+    matcher = ReadMatcher(_registry(args), record=args.record, place=args.place, seen_on=args.seen_on)
+    failed = 0
+    for p in args.images:
+        row = {"file": str(p), **read_file(reader, Path(p), matcher, str(Path(p).resolve()))}
+        failed += "error" in row
+        print(json.dumps(row, ensure_ascii=False), flush=True)
+    return 1 if failed == len(args.images) else 0
+
+
+def cmd_lots_import(args: argparse.Namespace) -> int:
+    report = import_file(_registry(args), Path(args.file))
+    for e in report.errors:
+        print(f"marktrace: {args.file}: row {e.row}: {e.message}", file=sys.stderr)
+    print(json.dumps({"added": report.added, "errors": len(report.errors)}))
+    return 1 if report.errors else 0
+
+
+def cmd_lots_export(args: argparse.Namespace) -> int:
+    n = export_file(_registry(args), Path(args.file))
+    print(json.dumps({"exported": n, "file": args.file}))
+    return 0
+
+
+def cmd_lots_search(args: argparse.Namespace) -> int:
+    registry = _registry(args)
+    for m in LotMatcher(registry).search(args.query, top=args.top):
+        row = m.to_json()
+        row["sightings"] = [{"seen_on": s.seen_on, "place": s.place, "image": s.image_ref or None,
+                             "description": s.description, "source": s.source}
+                            for s in registry.sightings(lot_id=m.lot.id)]
+        print(json.dumps(row, ensure_ascii=False))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="marktrace", description="Find and read cartridge headstamps.")
+    ap = argparse.ArgumentParser(prog="marktrace", description="Find, read and match weapon and munition markings.")
     ap.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
+    ap.add_argument("--registry", help="registry database URL (default: SQLite under MARKTRACE_DATA_DIR)")
     sub = ap.add_subparsers(dest="command", required=True)
     r = sub.add_parser("read", help="read images and print one JSON line each (default: the bundled samples)")
     r.add_argument("images", nargs="*", type=Path)
@@ -75,8 +154,31 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("dir")
     b.add_argument("--out", required=True)
     b.add_argument("--all-files", action="store_true", help="try every file, not only image suffixes")
+    b.add_argument("--match", action="store_true", help="match every read against the registry")
+    _sighting_args(b)
     b.set_defaults(func=cmd_batch)
+    m = sub.add_parser("match", help="read images and match each read against the registry")
+    m.add_argument("images", nargs="+", type=Path)
+    _sighting_args(m)
+    m.set_defaults(func=cmd_match)
+    lots = sub.add_parser("lots", help="the lot registry").add_subparsers(dest="lots_command", required=True)
+    li = lots.add_parser("import", help="add lots from a CSV or JSON file (bad rows are reported and skipped)")
+    li.add_argument("file")
+    li.set_defaults(func=cmd_lots_import)
+    le = lots.add_parser("export", help="write every lot to CSV, or lots and sightings to JSON")
+    le.add_argument("file")
+    le.set_defaults(func=cmd_lots_export)
+    ls = lots.add_parser("search", help="ranked lots for a typed, possibly partial, lot (? = unknown character)")
+    ls.add_argument("query")
+    ls.add_argument("--top", type=int, default=5)
+    ls.set_defaults(func=cmd_lots_search)
     return ap
+
+
+def _sighting_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--record", action="store_true", help="store every read as a sighting in the registry")
+    p.add_argument("--place", help="where the photos were taken (stored with each sighting)")
+    p.add_argument("--seen-on", help="ISO date of the photos, possibly partial (2016-07)")
 
 
 def main(argv: list[str] | None = None) -> int:

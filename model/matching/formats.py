@@ -1,0 +1,56 @@
+"""Lot formats by country and item (``seeds/lot_formats.csv``): parse a lot text into its named fields."""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+
+from model.matching.confusion import normalise_marking
+from model.reference import seed_rows
+
+
+@dataclass(frozen=True)
+class LotFormat:
+    name: str
+    country: str
+    item: str
+    pattern: re.Pattern[str]
+    circled: bool  # the format marks its factory code with a double circle
+    verified: bool
+    source: str
+
+
+@dataclass(frozen=True)
+class ParsedLot:
+    """A lot text in canonical form, with the format it fits and that format's fields."""
+
+    text: str
+    circled_factory: bool
+    format: str | None
+    fields: dict[str, str]
+
+
+@functools.lru_cache(maxsize=1)
+def lot_formats() -> tuple[LotFormat, ...]:
+    out = []
+    for r in seed_rows("lot_formats.csv"):
+        out.append(LotFormat(r["name"], r["country"], r["item"], re.compile(r["pattern"]),
+                             "circle" in r["fields"], r["verified"] == "true", r["source"]))
+    names = [f.name for f in out]
+    if len(names) != len(set(names)):
+        raise ValueError("duplicate lot format names in seeds/lot_formats.csv")
+    return tuple(out)
+
+
+def parse_lot(text: str, *, circled_factory: bool | None = None) -> ParsedLot:
+    """Canonical text, circled flag and fields of the first format that fits (circled formats first when the
+    factory code is circled, last otherwise)."""
+    canon, circled = normalise_marking(text)
+    circled = circled if circled_factory is None else circled_factory or circled
+    order = sorted(lot_formats(), key=lambda f: f.circled != circled)
+    for f in order:
+        m = f.pattern.match(canon)
+        if m:
+            return ParsedLot(canon, circled, f.name, {k: v for k, v in m.groupdict().items() if v})
+    return ParsedLot(canon, circled, None, {})
