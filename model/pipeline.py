@@ -49,20 +49,33 @@ class HeadstampReader:
         return cls(OnnxNet(load_bundle(RECOGNIZER), device=device, threads=threads), detector, cfg)
 
     def read(self, rgb: np.ndarray) -> list[Read]:
-        gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-        return self.read_heads(gray, self.detector(rgb, gray))
+        return self.read_batch([rgb])[0]
+
+    def read_batch(self, images: list[np.ndarray]) -> list[list[Read]]:
+        """Reads of several RGB images; their strips share recogniser batches."""
+        grays = [cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY) for rgb in images]
+        heads = [self.detector(rgb, gray) for rgb, gray in zip(images, grays)]
+        return self.read_heads_batch(grays, heads)
 
     def read_heads(self, gray: np.ndarray, heads: list[CaseHead]) -> list[Read]:
-        """Unwrap each head both ways, recognise in batches, merge the two readings' n-best lists."""
+        return self.read_heads_batch([gray], [heads])[0]
+
+    def read_heads_batch(self, grays: list[np.ndarray], heads: list[list[CaseHead]]) -> list[list[Read]]:
+        """Unwrap each head both ways, recognise all strips in batches, merge the two readings' n-best lists."""
         strips = []
-        for h in heads:
-            strip = unwrap(gray, h.rim, seam_rad=seam_by_energy(gray, h.rim, band=self.band), band=self.band)
-            strips += [strip, strip[::-1, ::-1]]  # clockwise, and turned 180 degrees (counter-clockwise)
+        for gray, hs in zip(grays, heads):
+            for h in hs:
+                strip = unwrap(gray, h.rim, seam_rad=seam_by_energy(gray, h.rim, band=self.band), band=self.band)
+                strips += [strip, strip[::-1, ::-1]]  # clockwise, and turned 180 degrees (counter-clockwise)
         if not strips:
-            return []
+            return [[] for _ in grays]
         x = strips_to_input(strips, height_px=self.input_hw[0], width_px=self.input_hw[1])
         logits = np.concatenate([self.net(x[i:i + self.cfg.batch]) for i in range(0, len(x), self.cfg.batch)])
-        return [self._merge(h, logits[2 * k], logits[2 * k + 1]) for k, h in enumerate(heads)]
+        out, k = [], 0
+        for hs in heads:
+            out.append([self._merge(h, logits[2 * (k + j)], logits[2 * (k + j) + 1]) for j, h in enumerate(hs)])
+            k += len(hs)
+        return out
 
     def _merge(self, head: CaseHead, fwd: np.ndarray, rev: np.ndarray) -> Read:
         hyps = [to_hypothesis(*b) for b in beam_search(softmax(fwd), beam=self.cfg.beam)]

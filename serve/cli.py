@@ -142,6 +142,20 @@ def cmd_lots_search(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from serve.app import create_app
+
+    overrides = {"device": args.device}
+    if args.registry:
+        overrides["registry_url"] = args.registry
+    settings = Settings(**overrides)
+    logging.getLogger().setLevel(logging.INFO)
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="marktrace", description="Find, read and match weapon and munition markings.")
     ap.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
@@ -161,6 +175,10 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("images", nargs="+", type=Path)
     _sighting_args(m)
     m.set_defaults(func=cmd_match)
+    sv = sub.add_parser("serve", help="run the HTTP service (uvicorn)")
+    sv.add_argument("--host", default="127.0.0.1")
+    sv.add_argument("--port", type=int, default=8000)
+    sv.set_defaults(func=cmd_serve)
     lots = sub.add_parser("lots", help="the lot registry").add_subparsers(dest="lots_command", required=True)
     li = lots.add_parser("import", help="add lots from a CSV or JSON file (bad rows are reported and skipped)")
     li.add_argument("file")

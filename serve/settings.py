@@ -14,7 +14,16 @@ class Settings(BaseSettings):
 
     data_dir: Path = Path.home() / ".local" / "share" / "marktrace"
     registry_url: str | None = None  # SQLAlchemy URL; default: SQLite file under data_dir
-    device: str = "cpu"
+    device: str = "cpu"  # cpu | cuda (ONNX Runtime CUDA provider; falls back to CPU with a log line)
+    threads: int = 0  # ONNX Runtime intra-op threads (0: its default)
+    api_keys: list[str] = []  # when set, every /v1 route needs one in the X-API-Key header
+    max_upload_bytes: int = 20_000_000  # per file
+    max_request_bytes: int = 100_000_000  # all files of one request
+    max_images: int = 16  # per request
+    max_pixels: int = 50_000_000  # per image, before decoding (decompression bombs)
+    micro_batch_images: int = 8  # images collected into one recogniser run across concurrent requests
+    micro_batch_wait_ms: float = 8.0  # how long the first image waits for company
+    request_timeout_s: float = 60.0
 
     def registry(self) -> str:
         return self.registry_url or default_url(self.data_dir)

@@ -1,0 +1,126 @@
+"""The HTTP service over real HTTP: uvicorn on a loopback port, rendered images, a real SQLite registry."""
+
+import io
+import socket
+import threading
+import time
+
+import httpx
+import numpy as np
+import pytest
+import uvicorn
+from PIL import Image
+
+from datasets.sampler import Segment
+from datasets.scenes import render_crop
+from serve.app import create_app
+from serve.settings import Settings
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _serve(settings: Settings):
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("server did not start")
+        time.sleep(0.05)
+    return server, thread, f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory):
+    settings = Settings(data_dir=tmp_path_factory.mktemp("svc"), max_upload_bytes=2_000_000, max_images=4,
+                        max_pixels=4_000_000, api_keys=["k1"])
+    server, thread, url = _serve(settings)
+    yield url
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def _png(rgb: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+KEY = {"X-API-Key": "k1"}
+
+
+def test_health_ready_version_and_api_keys(service):
+    assert httpx.get(f"{service}/healthz").json() == {"status": "ok"}
+    ready = httpx.get(f"{service}/readyz")
+    assert ready.status_code == 200 and ready.json() == {"ready": True, "models": True, "registry": True}
+    assert httpx.get(f"{service}/v1/version").status_code == 401
+    assert httpx.get(f"{service}/v1/version", headers={"X-API-Key": "nope"}).status_code == 403
+    v = httpx.get(f"{service}/v1/version", headers=KEY).json()
+    assert {b["name"] for b in v["bundles"]} == {"headstamp_recognizer", "case_head_detector"}
+    assert all(len(b["sha256"]) == 64 for b in v["bundles"])
+    spec = httpx.get(f"{service}/openapi.json").json()
+    assert {"/v1/read", "/v1/match", "/v1/lots", "/v1/sightings", "/readyz"} <= set(spec["paths"])
+
+
+def test_read_returns_heads_and_keeps_good_files_beside_bad_ones(service):
+    rng = np.random.default_rng(31)
+    scene = render_crop(rng, level="clean", size_px=224, segments=[Segment("539", "539"), Segment("83", "83")])
+    files = [("files", ("head.png", _png(scene.rgb), "image/png")),
+             ("files", ("empty.jpg", b"", "image/jpeg")),
+             ("files", ("notes.png", b"plain text, not an image", "image/png")),
+             ("files", ("polyglot.jpg", b"%PDF-1.4\n" + _png(scene.rgb), "image/jpeg"))]
+    r = httpx.post(f"{service}/v1/read", files=files, headers=KEY, timeout=60)
+    assert r.status_code == 200, r.text
+    images = {i["file"]: i for i in r.json()["images"]}
+    head = images["head.png"]
+    assert head["error"] is None and len(head["markings"]) == 1
+    m = head["markings"][0]
+    truth = scene.heads[0].rim
+    assert abs(m["center"][0] - truth.cx) < 0.3 * truth.a_px and abs(m["center"][1] - truth.cy) < 0.3 * truth.a_px
+    assert m["candidates"] and all("explanation" in x for x in m["matches"])
+    assert images["empty.jpg"]["error"]["code"] == "empty_file"
+    assert images["notes.png"]["error"]["code"] == "unsupported_image"
+    assert images["polyglot.jpg"]["error"]["code"] == "unsupported_image"
+
+
+def test_request_limits_answer_with_clear_4xx(service):
+    big = np.zeros((2100, 2100, 3), np.uint8)  # 4.4 Mpx > max_pixels, small as a PNG
+    r = httpx.post(f"{service}/v1/read", files=[("files", ("big.png", _png(big), "image/png"))], headers=KEY)
+    assert r.status_code == 200 and "too large" in r.json()["images"][0]["error"]["message"]
+    huge = httpx.post(f"{service}/v1/read", headers=KEY,
+                      files=[("files", ("x.jpg", b"\xff\xd8" + b"0" * 2_100_000, "image/jpeg"))])
+    assert huge.status_code == 413 and huge.json()["error"]["code"] == "file_too_large"
+    many = [("files", (f"{k}.png", b"x", "image/png")) for k in range(5)]
+    too_many = httpx.post(f"{service}/v1/read", files=many, headers=KEY)
+    assert too_many.status_code == 413 and too_many.json()["error"]["code"] == "too_many_images"
+    assert httpx.post(f"{service}/v1/read", headers=KEY).status_code == 422
+    assert httpx.post(f"{service}/v1/match", json={}, headers=KEY).json()["error"]["code"] == "empty_query"
+
+
+def test_match_registry_and_sightings_routes(service):
+    r = httpx.post(f"{service}/v1/match", json={"query": "12-1?-451"}, headers=KEY).json()
+    top = r["lots"][0]
+    assert top["lot"] == "12-14-451" and top["sightings"][0]["place"] == "Al Bukamal (Syria)"
+    cands = {"candidates": [{"text": "((1O))-04-1I", "score": 0.7}, {"text": "10-04-17", "score": 0.3}]}
+    assert httpx.post(f"{service}/v1/match", json=cands, headers=KEY).json()["lots"][0]["lot"] == "((10))-04-11"
+    hs = httpx.post(f"{service}/v1/match", json={"headstamp": [{"segments": ["83", "539"]}]}, headers=KEY).json()
+    assert hs["headstamps"][0]["code"] == "539" and hs["headstamps"][0]["year"] == "83"
+    added = httpx.post(f"{service}/v1/lots", headers=KEY, json=[
+        {"lot_text": "44-02-118", "nomenclature": "OG-7V 40 mm", "source": "test"},
+        {"lot_text": "44-02-118", "nomenclature": "OG-7V 40 mm", "source": "again"}]).json()
+    assert added["added"] == 1 and added["errors"][0]["row"] == 2
+    lot_id = httpx.post(f"{service}/v1/match", json={"query": "44-02-118"}, headers=KEY).json()["lots"][0]["lot_id"]
+    for day, place in (("2024-05-02", "B"), ("2023-01-09", "A")):
+        s = httpx.post(f"{service}/v1/sightings", headers=KEY, json={
+            "kind": "lot", "read_text": "44-02-118", "lot_id": lot_id, "seen_on": day, "place": place,
+            "image_ref": f"{place}.jpg"})
+        assert s.status_code == 200 and s.json()["id"] is not None
+    chain = httpx.get(f"{service}/v1/lots/{lot_id}/sightings", headers=KEY).json()
+    assert [c["place"] for c in chain] == ["A", "B"]
+    assert httpx.get(f"{service}/v1/lots/999999/sightings", headers=KEY).status_code == 404
