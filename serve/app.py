@@ -12,10 +12,11 @@ import logging
 import time
 from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 
 from fastapi import Depends, FastAPI, File, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse
+from fastapi.responses import FileResponse, JSONResponse
 from sqlalchemy import text
 
 from model.imageio import ImageDecodeError, decode_image
@@ -29,6 +30,7 @@ from serve.settings import Settings
 
 log = logging.getLogger(__name__)
 UPLOAD_CHUNK = 1 << 20
+PAGE = Path(__file__).resolve().parent / "static" / "index.html"
 
 
 class ApiError(Exception):
@@ -153,6 +155,11 @@ def _lot_out(eng: Engine, m, with_sightings: bool) -> schemas.LotMatchOut:
 
 def _routes(app: FastAPI, settings: Settings) -> None:
     guarded = [Depends(api_key)]
+
+    @app.get("/", include_in_schema=False)
+    async def page() -> FileResponse:
+        """The upload page: drop photos, see each ring drawn with its read, candidates and matches."""
+        return FileResponse(PAGE, media_type="text/html")
 
     @app.get("/healthz", tags=["service"])
     async def healthz() -> dict:
