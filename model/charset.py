@@ -65,3 +65,31 @@ def encode_strip(segments: list[tuple[str, bool]]) -> list[int]:
         for g in reversed(glyphs) if turned else glyphs:
             out.append(class_index(g, turned=turned))
     return out
+
+
+# Painted lot and crate lines: read in their own script (Cyrillic stays Cyrillic, look-alikes included, so a
+# Cyrillic line reads in Cyrillic); ``((`` and ``))`` stand for a factory code's double circle.
+CYRILLIC_FULL: Final = "АБВГДЕЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯ"
+LINE_SYMBOLS: Final = "-/.,() "
+LINE_GLYPHS: Final = DIGITS + LATIN + CYRILLIC_FULL + LINE_SYMBOLS
+LINE_CLASSES: Final[tuple[str, ...]] = ("<blank>", *LINE_GLYPHS)
+N_LINE_CLASSES: Final = len(LINE_CLASSES)
+_LINE_INDEX: Final = {g: 1 + i for i, g in enumerate(LINE_GLYPHS)}
+
+
+def normalise_line(text: str) -> str:
+    """Upper-case, Persian digits to ASCII, ``Ё`` to ``Е``; runs of spaces collapsed."""
+    return " ".join(text.translate(TO_ASCII_DIGITS).upper().replace("Ё", "Е").split())
+
+
+def encode_line(text: str) -> list[int]:
+    """CTC classes of a painted line (``((10))-04-11`` for a circled factory code)."""
+    t = normalise_line(text)
+    missing = set(t) - set(_LINE_INDEX)
+    if missing:
+        raise KeyError(f"characters {sorted(missing)} are not in the line alphabet")
+    return [_LINE_INDEX[g] for g in t]
+
+
+def decode_line(classes: tuple[int, ...] | list[int]) -> str:
+    return "".join(LINE_CLASSES[c] for c in classes if c)

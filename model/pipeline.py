@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -9,15 +10,23 @@ import cv2
 import numpy as np
 
 from model.bundle import WEIGHTS_DIR, load_bundle
+from model.charset import decode_line
 from model.detection.detector import CaseHeadDetector
+from model.detection.heads import letterbox
+from model.detection.lines import LineBox, decode_lines
+from model.matching.confusion import normalise_marking
+from model.matching.formats import parse_lot
 from model.recognition.ctc import beam_search, softmax, to_hypothesis
 from model.recognition.preprocess import strips_to_input
+from model.rectify.lines import flatten_line, turn_quad
 from model.rectify.polar import Band, seam_by_energy, unwrap
 from model.runtime import OnnxNet
-from model.structures import Candidate, CaseHead, Hypothesis, Read
+from model.structures import Candidate, CaseHead, Hypothesis, LineRead, Read, TextCandidate
 
 RECOGNIZER = "headstamp_recognizer"
 DETECTOR = "case_head_detector"
+LINE_DETECTOR = "line_detector"
+LINE_RECOGNIZER = "lot_recognizer"
 
 
 @dataclass(frozen=True)
@@ -101,3 +110,113 @@ class HeadstampReader:
 def _reverse(h: Hypothesis) -> Hypothesis:
     """A reading of the turned strip, expressed clockwise: segments in reverse order, orientation flipped."""
     return Hypothesis(h.segments[::-1], h.char_probs[::-1], tuple(not t for t in h.turned[::-1]), h.score)
+
+
+@dataclass(frozen=True)
+class LotReaderConfig:
+    beam: int = 8
+    prune: float = 1e-2
+    n_best: int = 5
+    max_lines: int = 12
+    threshold: float = 0.3
+    batch: int = 32
+
+
+class LotReader:
+    """Reads every painted line in an RGB image and picks out the lot line (the one that parses as a lot)."""
+
+    def __init__(self, detector: OnnxNet, recognizer: OnnxNet, cfg: LotReaderConfig = LotReaderConfig()) -> None:
+        self.detector, self.net, self.cfg = detector, recognizer, cfg
+        self.side = detector.bundle.manifest["input"]["side_px"]
+        inp = recognizer.bundle.manifest["input"]
+        self.input_hw = (inp["height_px"], inp["width_px"])
+
+    @classmethod
+    def from_bundles(cls, *, device: str = "cpu", threads: int = 0,
+                     cfg: LotReaderConfig = LotReaderConfig()) -> LotReader | None:
+        """The shipped lot reader, or None when its bundles are not installed."""
+        if not all((WEIGHTS_DIR / n).is_dir() for n in (LINE_DETECTOR, LINE_RECOGNIZER)):
+            return None
+        return cls(OnnxNet(load_bundle(LINE_DETECTOR), device=device, threads=threads),
+                   OnnxNet(load_bundle(LINE_RECOGNIZER), device=device, threads=threads), cfg)
+
+    def detect(self, rgb: np.ndarray) -> list[LineBox]:
+        x, box = letterbox(rgb, self.side)
+        out = self.detector(x[None])[0]
+        return decode_lines(out, box, threshold=self.cfg.threshold, max_lines=self.cfg.max_lines)
+
+    def read(self, rgb: np.ndarray) -> list[LineRead]:
+        lines = self.detect(rgb)
+        if not lines:
+            return []
+        gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+        h, w = self.input_hw
+        strips = []
+        for ln in lines:  # each line both ways up: the detector's angle is only known modulo 180 degrees
+            q = ln.quad()
+            strips += [flatten_line(gray, q, height_px=h, width_px=w),
+                       flatten_line(gray, turn_quad(q), height_px=h, width_px=w)]
+        x = strips_to_input(strips, height_px=h, width_px=w)
+        logits = np.concatenate([self.net(x[i:i + self.cfg.batch]) for i in range(0, len(x), self.cfg.batch)])
+        reads = [self._line(ln, logits[2 * k], logits[2 * k + 1]) for k, ln in enumerate(lines)]
+        return _label_lot(reads)
+
+    def _line(self, ln: LineBox, up: np.ndarray, down: np.ndarray) -> LineRead:
+        best = None
+        for logits, quad in ((up, ln.quad()), (down, turn_quad(ln.quad()))):
+            beams = beam_search(softmax(logits), beam=self.cfg.beam, prune=self.cfg.prune)
+            if beams and (best is None or beams[0][1] > best[0][0][1]):
+                best = (beams, quad)
+        beams, quad = best
+        total = sum(b[1] for b in beams) or 1.0
+        cands = tuple(TextCandidate(normalise_marking(decode_line(k))[0], p / total)
+                      for k, p, _ in beams[: self.cfg.n_best])
+        text, circled = normalise_marking(decode_line(beams[0][0]))
+        probs = beams[0][2]
+        return LineRead("text", tuple((float(x), float(y)) for x, y in quad), text, tuple(probs), cands,
+                        circled, detection_score=ln.score)
+
+
+def _label_lot(reads: list[LineRead]) -> list[LineRead]:
+    """Mark the line most like a lot: one that fits a seeded lot format, else the one richest in digits with
+    a separator."""
+    def rank(r: LineRead) -> tuple:
+        digits = sum(c.isdigit() for c in r.text)
+        return (parse_lot(r.text).format is not None, digits >= 3 and any(c in r.text for c in "-/ "), digits)
+
+    if not reads:
+        return reads
+    best = max(range(len(reads)), key=lambda k: rank(reads[k]))
+    if sum(c.isdigit() for c in reads[best].text) < 2:
+        return reads
+    r = reads[best]
+    parsed = parse_lot(r.text, circled_factory=r.circled_factory)
+    lot = dataclasses.replace(r, kind="lot", format=parsed.format, fields=tuple(parsed.fields.items()))
+    return [lot if k == best else x for k, x in enumerate(reads)]
+
+
+class MarkingReader:
+    """Headstamps and, when its bundles are installed, painted lot lines: every marking in an image."""
+
+    def __init__(self, headstamps: HeadstampReader, lots: LotReader | None = None) -> None:
+        self.headstamps, self.lots = headstamps, lots
+
+    @classmethod
+    def from_bundles(cls, *, device: str = "cpu", threads: int = 0) -> MarkingReader:
+        return cls(HeadstampReader.from_bundles(device=device, threads=threads),
+                   LotReader.from_bundles(device=device, threads=threads))
+
+    def read(self, rgb: np.ndarray) -> list[Read | LineRead]:
+        return self.read_batch([rgb])[0]
+
+    def read_batch(self, images: list[np.ndarray]) -> list[list[Read | LineRead]]:
+        out: list[list[Read | LineRead]] = [list(r) for r in self.headstamps.read_batch(images)]
+        if self.lots is not None:
+            for reads, rgb in zip(out, images):
+                reads.extend(self.lots.read(rgb))
+        return out
+
+    @property
+    def nets(self) -> list[OnnxNet]:
+        nets = [self.headstamps.net] + ([self.headstamps.detector.net] if self.headstamps.detector.net else [])
+        return nets + ([self.lots.detector, self.lots.net] if self.lots else [])

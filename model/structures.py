@@ -81,3 +81,37 @@ class Read:
             "candidates": [{"segments": list(c.segments), "score": round(c.score, 4)}
                            for c in self.candidates],
         }
+
+
+@dataclass(frozen=True)
+class TextCandidate:
+    text: str
+    score: float
+
+
+@dataclass(frozen=True)
+class LineRead:
+    """A painted line: where it is, its best read with per-character probabilities, n-best candidates, and,
+    for the lot line, its format and fields."""
+
+    kind: str  # lot | text
+    quad: tuple[tuple[float, float], ...]  # corners top-left, top-right, bottom-right, bottom-left (text order)
+    text: str  # circles removed: ((10))-04-11 -> 10-04-11
+    char_probs: tuple[float, ...]
+    candidates: tuple[TextCandidate, ...]
+    circled_factory: bool = False
+    format: str | None = None
+    fields: tuple[tuple[str, str], ...] = ()
+    detection_score: float = 0.0
+
+    def to_json(self) -> dict:
+        xs, ys = [p[0] for p in self.quad], [p[1] for p in self.quad]
+        out = {"kind": self.kind, "text": self.text,
+               "box": [round(min(xs), 1), round(min(ys), 1), round(max(xs), 1), round(max(ys), 1)],
+               "quad": [[round(x, 1), round(y, 1)] for x, y in self.quad],
+               "char_probs": [round(p, 3) for p in self.char_probs],
+               "candidates": [{"text": c.text, "score": round(c.score, 4)} for c in self.candidates],
+               "detection_score": round(self.detection_score, 3)}
+        if self.kind == "lot":
+            out.update(circled_factory=self.circled_factory, format=self.format, fields=dict(self.fields))
+        return out

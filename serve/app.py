@@ -21,9 +21,10 @@ from sqlalchemy import text
 
 from model.imageio import ImageDecodeError, decode_image
 from model.matching.headstamps import HeadstampMatcher, SegmentsCandidate
-from model.matching.matcher import LotMatcher, ReadCandidate
+from model.matching.matcher import LotMatcher, ReadCandidate, line_candidates
 from model.matching.store import Registry
-from model.pipeline import HeadstampReader
+from model.pipeline import MarkingReader
+from model.structures import LineRead
 from serve import schemas
 from serve.batcher import MicroBatcher
 from serve.settings import Settings
@@ -46,7 +47,7 @@ class Engine:
     """What the routes share: loaded once at start-up."""
 
     settings: Settings
-    reader: HeadstampReader
+    reader: MarkingReader
     registry: Registry
     lots: LotMatcher
     headstamps: HeadstampMatcher
@@ -65,7 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        reader = HeadstampReader.from_bundles(device=settings.device, threads=settings.threads)
+        reader = MarkingReader.from_bundles(device=settings.device, threads=settings.threads)
         registry = Registry.open(settings.registry())
         batcher = None
         if settings.micro_batch_images > 1:
@@ -140,10 +141,19 @@ async def _read_one(eng: Engine, name: str, data: bytes) -> schemas.ImageResult:
     markings = []
     for r in reads:
         m = r.to_json()
-        matches = eng.headstamps.match([SegmentsCandidate(c.segments, c.score) for c in r.candidates])
-        m["matches"] = [x.to_json() for x in matches]
+        if isinstance(r, LineRead):
+            m["matches"] = [x.to_json() for x in _match_line(eng, r)]
+        else:
+            matches = eng.headstamps.match([SegmentsCandidate(c.segments, c.score) for c in r.candidates])
+            m["matches"] = [x.to_json() for x in matches]
         markings.append(m)
     return schemas.ImageResult(file=name, seconds=round(time.perf_counter() - t0, 4), markings=markings)
+
+
+def _match_line(eng: Engine, r: LineRead) -> list:
+    if r.kind != "lot":
+        return []
+    return eng.lots.match(line_candidates(r), circled=r.circled_factory)
 
 
 def _lot_out(eng: Engine, m, with_sightings: bool) -> schemas.LotMatchOut:
@@ -182,7 +192,7 @@ def _routes(app: FastAPI, settings: Settings) -> None:
 
     @app.get("/v1/version", tags=["service"], response_model=schemas.VersionResponse, dependencies=guarded)
     async def version_info(eng: Engine = Depends(engine)) -> schemas.VersionResponse:
-        nets = [eng.reader.net] + ([eng.reader.detector.net] if eng.reader.detector.net else [])
+        nets = eng.reader.nets
         bundles = [schemas.BundleInfo(name=n.bundle.name, sha256=n.bundle.manifest["sha256"],
                                       training_command=n.bundle.manifest.get("training_command"),
                                       metrics=n.bundle.manifest.get("metrics")) for n in nets]

@@ -13,10 +13,10 @@ from pathlib import Path
 from model.imageio import ImageDecodeError, decode_image
 from model.matching.files import export_file, import_file
 from model.matching.headstamps import HeadstampMatcher, SegmentsCandidate
-from model.matching.matcher import LotMatcher
+from model.matching.matcher import LotMatcher, line_candidates
 from model.matching.store import Registry
-from model.pipeline import HeadstampReader
-from model.structures import Read
+from model.pipeline import MarkingReader
+from model.structures import LineRead, Read
 from serve.settings import Settings
 
 MATCH_THRESHOLD = 0.5  # a sighting is linked to a maker code or lot only above this posterior
@@ -32,9 +32,12 @@ class ReadMatcher:
                  seen_on: str | None = None) -> None:
         self.registry = registry
         self.headstamps = HeadstampMatcher(registry.headstamp_codes())
+        self.lots = LotMatcher(registry)
         self.record, self.place, self.seen_on = record, place, seen_on
 
-    def __call__(self, read: Read, image_ref: str) -> dict:
+    def __call__(self, read: Read | LineRead, image_ref: str) -> dict:
+        if isinstance(read, LineRead):
+            return self._lot(read, image_ref)
         cands = [SegmentsCandidate(c.segments, c.score) for c in read.candidates]
         matches = self.headstamps.match(cands)
         if self.record and read.best.segments:
@@ -44,8 +47,19 @@ class ReadMatcher:
                                        score=top.score if top else None, place=self.place, seen_on=self.seen_on)
         return {"matches": [m.to_json() for m in matches]}
 
+    def _lot(self, read: LineRead, image_ref: str) -> dict:
+        if read.kind != "lot":
+            return {}
+        matches = self.lots.match(line_candidates(read), circled=read.circled_factory)
+        if self.record and read.text:
+            top = matches[0] if matches and matches[0].score >= MATCH_THRESHOLD else None
+            self.registry.add_sighting(kind="lot", read_text=read.text, image_ref=image_ref,
+                                       lot_id=top.lot.id if top else None, score=top.score if top else None,
+                                       place=self.place, seen_on=self.seen_on)
+        return {"matches": [m.to_json() for m in matches]}
 
-def read_file(reader: HeadstampReader, path: Path, matcher: ReadMatcher | None = None,
+
+def read_file(reader: MarkingReader, path: Path, matcher: ReadMatcher | None = None,
               image_ref: str | None = None) -> dict:
     """One image -> its prediction row (without ``file``); a bad file gives an ``error`` and no markings."""
     t0 = time.perf_counter()
@@ -69,7 +83,7 @@ def _images_under(root: Path) -> list[Path]:
 
 
 def cmd_read(args: argparse.Namespace) -> int:
-    reader = HeadstampReader.from_bundles(device=args.device)
+    reader = MarkingReader.from_bundles(device=args.device)
     samples = SAMPLES_DIR if SAMPLES_DIR.is_dir() else Path("samples")
     paths = args.images or _images_under(samples)
     failed = 0
@@ -81,7 +95,7 @@ def cmd_read(args: argparse.Namespace) -> int:
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
-    reader = HeadstampReader.from_bundles(device=args.device)
+    reader = MarkingReader.from_bundles(device=args.device)
     root = Path(args.dir)
     if not root.is_dir():
         print(f"marktrace: {root} is not a folder", file=sys.stderr)
@@ -107,7 +121,7 @@ def _registry(args: argparse.Namespace) -> Registry:
 
 
 def cmd_match(args: argparse.Namespace) -> int:
-    reader = HeadstampReader.from_bundles(device=args.device)
+    reader = MarkingReader.from_bundles(device=args.device)
     matcher = ReadMatcher(_registry(args), record=args.record, place=args.place, seen_on=args.seen_on)
     failed = 0
     for p in args.images:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
@@ -54,10 +54,34 @@ class HeadstampMarking(BaseModel):
     matches: list[HeadstampMatchOut] = []
 
 
+class TextCandidateOut(BaseModel):
+    text: str
+    score: float
+
+
+class LineMarking(BaseModel):
+    """A painted line; the lot line has kind ``lot``, its parsed format and fields and its registry matches."""
+
+    kind: Literal["lot", "text"]
+    text: str = Field(description="a circled factory code is given without its circle: 10-04-11")
+    box: list[float] = Field(description="x0, y0, x1, y1 in original-image pixels")
+    quad: list[list[float]]
+    char_probs: list[float]
+    candidates: list[TextCandidateOut]
+    detection_score: float
+    circled_factory: bool | None = None
+    format: str | None = None
+    fields: dict[str, str] | None = None
+    matches: list[LotMatchOut] = []
+
+
+Marking = Annotated[HeadstampMarking | LineMarking, Field(discriminator="kind")]
+
+
 class ImageResult(BaseModel):
     file: str
     seconds: float
-    markings: list[HeadstampMarking] = []
+    markings: list[Marking] = []
     error: ErrorBody | None = None
 
 
@@ -121,6 +145,10 @@ class LotMatchOut(BaseModel):
     score: float
     explanation: str
     sightings: list[SightingOut] = []
+
+
+ImageResult.model_rebuild()
+LineMarking.model_rebuild()
 
 
 class MatchResponse(BaseModel):

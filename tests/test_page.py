@@ -60,8 +60,9 @@ def test_upload_draws_rings_and_lists_reads(browser, page_url, tmp_path):
     x, y = int(rim.cx), int(rim.cy - rim.b_px)
     pixel = browser.execute_script(
         "const c = document.querySelector('.result canvas').getContext('2d');"
-        "let best = 0; for (let dy = -4; dy <= 4; dy++) { const p = c.getImageData(arguments[0], arguments[1] + dy, 1, 1)"
-        ".data; best = Math.max(best, p[1] - Math.max(p[0], p[2])); } return best;", x, y)
+        "let best = 0; for (let dy = -4; dy <= 4; dy++) {"
+        " const p = c.getImageData(arguments[0], arguments[1] + dy, 1, 1).data;"
+        " best = Math.max(best, p[1] - Math.max(p[0], p[2])); } return best;", x, y)
     assert pixel > 100
     text = result.text
     assert "1 head(s)" in text and "candidates:" in text and "matches:" in text

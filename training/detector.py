@@ -1,7 +1,11 @@
-"""Train the case-head detector (CenterNet-style) on rendered crops and frames and export its bundle.
+"""Train a CenterNet-style detector and export its bundle: case heads (rendered crops and frames) or painted
+lines (rendered markings, ``--task lines``).
 
     python -m training.make_scenes --seed 11 --count 2500 --out cache/scenes_11.npz
     python -m training.detector --shards cache/scenes_11.npz --minutes 15 --out model/weights/case_head_detector
+    python -m training.make_lot_data --seed 21 --count 6000 --out cache/lots_21
+    python -m training.detector --task lines --shards cache/lots_21/scenes.npz --minutes 15 \
+        --out model/weights/line_detector
 """
 
 from __future__ import annotations
@@ -16,22 +20,47 @@ import numpy as np
 import torch
 
 from model.detection.heads import STRIDE, Letterbox, encode_targets
+from model.detection.lines import encode_line_targets
 from model.nets.centernet import CenterNetConfig, build_centernet
 from model.structures import Ellipse
 from training.engine import LoopConfig, train_detector
 from training.export import export_bundle
 
+NAMES = {"heads": "case_head_detector", "lines": "line_detector"}
 
-def load_shards(paths: list[Path]) -> tuple[np.ndarray, list[list[tuple[Ellipse, float]]]]:
-    pix, heads = [], []
+
+def load_shards(paths: list[Path], task: str) -> tuple[np.ndarray, list[list]]:
+    """Letterboxed images and, per image, its heads as (rim, primer ratio) or its line quads (4, 2)."""
+    pix, labels = [], []
     for p in paths:
         d = np.load(p)
         pix.append(d["pixels"])
-        heads += [[(Ellipse(*h[:5]), h[5]) for h in img] for img in json.loads(str(d["heads"]))]
-    return np.concatenate(pix), heads
+        if task == "heads":
+            labels += [[(Ellipse(*h[:5]), h[5]) for h in img] for img in json.loads(str(d["heads"]))]
+        else:
+            labels += [[np.array(q, np.float32) for q in img] for img in json.loads(str(d["quads"]))]
+    return np.concatenate(pix), labels
 
 
-def make_batches(pixels: np.ndarray, heads: list, side: int, batch: int):
+def make_batches(pixels: np.ndarray, labels: list, side: int, batch: int, task: str = "heads"):
+    if task == "lines":
+        return _line_batches(pixels, labels, side, batch)
+    return _head_batches(pixels, labels, side, batch)
+
+
+def _line_batches(pixels: np.ndarray, quads: list, side: int, batch: int):
+    identity = Letterbox(1.0, 0.0, 0.0)
+
+    def sample(rng: np.random.Generator):
+        idx = rng.integers(0, len(pixels), batch)
+        imgs = pixels[idx].astype(np.float32) / 255.0 - 0.5  # (N, S, S, 3)
+        enc = [encode_line_targets(quads[i], identity, side) for i in idx]
+        xs = torch.from_numpy(np.ascontiguousarray(imgs.transpose(0, 3, 1, 2)))
+        return xs, torch.from_numpy(np.stack([t for t, _ in enc])), torch.from_numpy(np.stack([m for _, m in enc]))
+    return sample
+
+
+def _head_batches(pixels: np.ndarray, heads: list, side: int, batch: int):
     identity = Letterbox(1.0, 0.0, 0.0)
 
     def sample(rng: np.random.Generator):
@@ -58,24 +87,25 @@ def main() -> None:
     ap.add_argument("--minutes", type=float, default=15)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--batch", type=int, default=12)
+    ap.add_argument("--task", choices=sorted(NAMES), default="heads")
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--init", type=Path, help="warm-start from a bundle's torch weights (weights.pt)")
     a = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     torch.set_num_threads(a.threads)
     cfg = CenterNetConfig()
-    pixels, heads = load_shards(a.shards)
+    pixels, labels = load_shards(a.shards, a.task)
     model = build_centernet(cfg)
     if a.init:
         model.load_state_dict(torch.load(a.init, map_location="cpu"))
-    metrics = train_detector(model, make_batches(pixels, heads, cfg.input_px, a.batch),
+    metrics = train_detector(model, make_batches(pixels, labels, cfg.input_px, a.batch, a.task),
                              LoopConfig(minutes=a.minutes, lr=2e-3, batch=a.batch))
     logging.info("metrics %s", metrics)
     a.out.mkdir(parents=True, exist_ok=True)
     torch.save(model.state_dict(), a.out / "weights.pt")  # for warm starts; inference uses model.onnx
     example = torch.from_numpy(pixels[:2].astype(np.float32).transpose(0, 3, 1, 2) / 255.0 - 0.5)
     export_bundle(model.eval(), a.out, example=example, manifest={
-        "name": "case_head_detector", "architecture": "centernet", "config": cfg.__dict__, "stride": STRIDE,
+        "name": NAMES[a.task], "architecture": "centernet", "config": cfg.__dict__, "stride": STRIDE,
         "input": {"side_px": cfg.input_px, "normalise": "rgb/255 - 0.5, letterboxed with grey 127"},
         "training_command": " ".join(["python -m training.detector", *sys.argv[1:]]),
         "data": {"shards": [str(p) for p in a.shards], "train_n": int(len(pixels))},

@@ -18,6 +18,7 @@ from rapidfuzz.distance import Levenshtein
 from model.matching.align import DEFAULT_Q, Alignment, align, chars_of
 from model.matching.confusion import UNKNOWN, default_table, deletion_keys, normalise_marking, skeleton
 from model.matching.store import LotRecord, Registry
+from model.structures import LineRead
 
 P_UNREGISTERED = 0.05  # prior that a marking's lot is not in the registry
 P_CIRCLE_MISMATCH = 0.2  # the read's circled flag disagrees with the lot's
@@ -54,6 +55,14 @@ class LotMatch:
                 "country": lot.country, "exporter": lot.exporter, "consignee": lot.consignee,
                 "export_date": lot.export_date, "contract_notes": lot.contract_notes, "source": lot.source,
                 "score": round(self.score, 4), "explanation": self.explanation}
+
+
+def line_candidates(read: LineRead) -> list[ReadCandidate]:
+    """A lot line's n-best as matcher input; the best read carries its per-character probabilities."""
+    cands = [ReadCandidate(c.text, c.score) for c in read.candidates]
+    if cands and len(read.char_probs) == len(read.text):
+        cands[0] = ReadCandidate(read.text, read.candidates[0].score, read.char_probs)
+    return cands
 
 
 def _alphabet() -> str:

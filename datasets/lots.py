@@ -1,0 +1,232 @@
+"""Seeded renderer of painted and stencilled markings on rocket bodies, tubes and crates.
+
+A scene is a surface (olive drab or grey metal, sand paint, wooden planks, optionally camouflage), 1-4 painted
+lines (nomenclature, the lot line, weights, counts, hazard codes) in a stencil or plain font, the lot's factory
+code sometimes in a double circle, and damage by level: scraping, fading, rust, an old marking showing through
+a new coat of paint, occlusion, then capture (curvature of a cylinder, perspective, blur, noise, JPEG,
+resolution). Each line's quadrilateral (corners clockwise from top-left, in reading order) follows every warp.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from PIL import Image, ImageDraw
+
+from datasets import degrade
+from datasets.fonts import fonts_for, load
+from datasets.lot_text import LotText, sample_lot, sample_nomenclature, sample_other
+
+LEVELS = ("clean", "worn", "obscured")
+SURFACES = {"olive": (86, 92, 58), "grey": (110, 112, 108), "sand": (170, 150, 110), "wood": (150, 110, 70),
+            "green": (60, 75, 50)}
+PAINTS = {"yellow": (225, 200, 60), "white": (230, 230, 220), "black": (30, 30, 28), "red": (170, 40, 35)}
+STENCIL_BRIDGED = set("0OQDB869APR4ОДВРАБ")
+FONT_NAMES = ("DejaVuSans-Bold.ttf", "DejaVuSansCondensed-Bold.ttf", "DejaVuSansMono-Bold.ttf", "DejaVuSans.ttf",
+              "DejaVuSerif-Bold.ttf")
+
+
+@dataclass(frozen=True)
+class LineTruth:
+    text: str  # as read: the lot line without its circle
+    kind: str  # lot | text
+    circled_factory: bool
+    quad: np.ndarray  # (4, 2) float32 image corners: top-left, top-right, bottom-right, bottom-left
+
+    @property
+    def box(self) -> tuple[int, int, int, int]:
+        x0, y0 = self.quad.min(0)
+        x1, y1 = self.quad.max(0)
+        return int(x0), int(y0), int(math.ceil(x1)), int(math.ceil(y1))
+
+
+@dataclass(frozen=True)
+class MarkingScene:
+    rgb: np.ndarray  # (H, W, 3) uint8
+    lines: tuple[LineTruth, ...]
+    level: str
+
+    @property
+    def lot(self) -> LineTruth | None:
+        return next((line for line in self.lines if line.kind == "lot"), None)
+
+
+def surface(h: int, w: int, rng: np.random.Generator, name: str) -> np.ndarray:
+    """(H, W, 3) float32 painted metal or wood."""
+    base = np.array(SURFACES[name], np.float32) * rng.uniform(0.8, 1.15, 3)
+    out = np.zeros((h, w, 3), np.float32) + base
+    noise = cv2.resize(rng.normal(0, 1, (max(2, h // 6), max(2, w // 6))).astype(np.float32), (w, h))
+    out += (noise * rng.uniform(4, 12))[..., None] + rng.normal(0, 3, (h, w, 1)).astype(np.float32)
+    if name == "wood":
+        grain = cv2.resize(rng.normal(0, 1, (h, max(2, w // 40))).astype(np.float32), (w, h))
+        out += (grain * 14)[..., None]
+        plank = int(rng.integers(h // 5, h // 2))
+        for y in range(int(rng.integers(0, plank)), h, plank):
+            out[y:y + max(1, h // 150)] *= 0.45  # gap between planks
+    if rng.random() < 0.3:
+        out = degrade.paint(out, rng, float(rng.uniform(0.3, 0.7)))  # camouflage patches
+    return out
+
+
+def _stencil(mask: np.ndarray, text: str, x_edges: list[tuple[int, int]], rng: np.random.Generator) -> None:
+    """Cut the bridges a stencil plate needs into round glyphs (in place)."""
+    h = mask.shape[0]
+    for ch, (x0, x1) in zip(text, x_edges):
+        if ch.upper() not in STENCIL_BRIDGED:
+            continue
+        cx, half = (x0 + x1) // 2, max(1, int((x1 - x0) * rng.uniform(0.05, 0.1)))
+        mask[: int(h * 0.45), cx - half:cx + half] = 0
+        mask[int(h * 0.55):, cx - half:cx + half] = 0
+
+
+def line_mask(text: str, height_px: int, rng: np.random.Generator, *, stencil: bool,
+              font_name: str) -> np.ndarray:
+    """(H, W) float32 coverage of ``text`` in a font of cap height about ``height_px``."""
+    paths = [p for p in fonts_for(text) if p.endswith(font_name)] or fonts_for(text)
+    font = load(paths[0], max(8, int(height_px * 1.35)))
+    left, top, right, bottom = font.getbbox(text)
+    im = Image.new("L", (right - left + 4, bottom - top + 4), 0)
+    ImageDraw.Draw(im).text((2 - left, 2 - top), text, font=font, fill=255)
+    mask = np.asarray(im, np.float32) / 255
+    if stencil:
+        edges, x = [], 2 - left
+        for ch in text:
+            w = font.getlength(ch)
+            edges.append((int(x), int(x + w)))
+            x += w
+        _stencil(mask, text, edges, rng)
+    return mask
+
+
+def _circle_first_field(mask: np.ndarray, text: str, font_h: int) -> np.ndarray:
+    """Pad the line and draw a double circle around its first field (up to the first '-')."""
+    pad = int(font_h * 0.5)
+    out = np.pad(mask, ((pad, pad), (pad, 0)))
+    first = text.split("-", 1)[0]
+    frac = (len(first) + 0.2) / max(1, len(text))
+    cx, cy = pad + int(mask.shape[1] * frac / 2), out.shape[0] // 2
+    r = int(max(mask.shape[0] * 0.8, mask.shape[1] * frac * 0.62))
+    t = max(1, font_h // 10)
+    for rr in (r, r + 2 * t + 1):
+        cv2.circle(out, (cx, cy), rr, 1.0, t, cv2.LINE_AA)
+    return out
+
+
+def _paint_layer(h: int, w: int, lines: list[tuple[str, bool]], rng: np.random.Generator,
+                 *, stencil: bool, font_name: str) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Paint coverage (H, W) and each line's quad for lines (text, circled) stacked top to bottom."""
+    cover = np.zeros((h, w), np.float32)
+    quads = []
+    line_h = int(h / (len(lines) + 1) * rng.uniform(0.45, 0.7))
+    y = int(h * rng.uniform(0.06, 0.2))
+    x_left = int(w * rng.uniform(0.04, 0.15))
+    centred = rng.random() < 0.5
+    for text, circled in lines:
+        m = line_mask(text, line_h, rng, stencil=stencil, font_name=font_name)
+        if circled:
+            m = _circle_first_field(m, text, line_h)
+        if m.shape[1] > w * 0.94:  # too long for the surface: shrink
+            f = w * 0.94 / m.shape[1]
+            m = cv2.resize(m, (int(m.shape[1] * f), max(4, int(m.shape[0] * f))), interpolation=cv2.INTER_AREA)
+        x = (w - m.shape[1]) // 2 if centred else min(x_left, w - m.shape[1] - 1)
+        x += int(rng.normal(0, w * 0.01))
+        x = int(np.clip(x, 0, w - m.shape[1]))
+        if y + m.shape[0] >= h:
+            break
+        cover[y:y + m.shape[0], x:x + m.shape[1]] = np.maximum(cover[y:y + m.shape[0], x:x + m.shape[1]], m)
+        ys, xs = np.nonzero(m > 0.3)
+        quads.append(np.array([[x + xs.min(), y + ys.min()], [x + xs.max() + 1, y + ys.min()],
+                               [x + xs.max() + 1, y + ys.max() + 1], [x + xs.min(), y + ys.max() + 1]], np.float32))
+        y += m.shape[0] + int(line_h * rng.uniform(0.25, 0.6))
+    return cover, quads
+
+
+def _apply_paint(canvas: np.ndarray, cover: np.ndarray, colour: np.ndarray, rng: np.random.Generator,
+                 opacity: float) -> np.ndarray:
+    spray = cv2.GaussianBlur(cover, (0, 0), float(rng.uniform(0.4, 1.2)))
+    grain = np.clip(1 - rng.random(cover.shape).astype(np.float32) * rng.uniform(0, 0.35), 0, 1)
+    a = (spray * grain * opacity)[..., None]
+    return canvas * (1 - a) + colour * a
+
+
+def _damage(cover: np.ndarray, rng: np.random.Generator, level: str) -> np.ndarray:
+    """Scraped, faded, partly ground-off paint coverage."""
+    if level == "clean":
+        return cover
+    out = cover * rng.uniform(0.55 if level == "worn" else 0.35, 1.0)  # fading
+    h, w = cover.shape
+    for _ in range(int(rng.integers(1, 6 if level == "worn" else 12))):  # scrapes
+        p0 = (int(rng.integers(0, w)), int(rng.integers(0, h)))
+        ang, length = rng.uniform(0, math.pi), rng.uniform(0.1, 0.5) * w
+        p1 = (int(p0[0] + length * math.cos(ang)), int(p0[1] + length * math.sin(ang)))
+        cv2.line(out, p0, p1, 0.0, int(rng.integers(1, max(2, h // 40))), cv2.LINE_AA)
+    if level == "obscured":
+        out *= 1 - degrade._blobs((h, w), rng, scale=int(rng.integers(6, 16)), threshold=float(rng.uniform(0.4, 0.9)))
+    return out
+
+
+def _warp(rgb: np.ndarray, quads: list[np.ndarray], rng: np.random.Generator, level: str):
+    """Cylinder curvature (horizontal), perspective and rotation; the quads follow."""
+    h, w = rgb.shape[:2]
+    if rng.random() < 0.35:  # a rocket body or tube: the surface bends away at the sides
+        theta = rng.uniform(0.3, 1.0)
+        u = (np.arange(w, dtype=np.float32) / (w - 1)) * 2 - 1  # destination columns in [-1, 1]
+        src_x = (np.sin(u * theta) / math.sin(theta) + 1) / 2 * (w - 1)
+        map_x = np.repeat(src_x[None, :], h, 0).astype(np.float32)
+        map_y = np.repeat(np.arange(h, dtype=np.float32)[:, None], w, 1)
+        rgb = cv2.remap(rgb, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        quads = [np.stack([(np.arcsin(np.clip((q[:, 0] / (w - 1) * 2 - 1) * math.sin(theta), -1, 1)) / theta + 1)
+                           / 2 * (w - 1), q[:, 1]], 1).astype(np.float32) for q in quads]
+    jitter = {"clean": 0.04, "worn": 0.08, "obscured": 0.12}[level]
+    src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+    dst = src + rng.normal(0, jitter, (4, 2)).astype(np.float32) * np.float32([w, h])
+    angle = rng.normal(0, 4) + (180 if rng.random() < 0.08 else 0)
+    rot = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+    dst = (np.hstack([dst, np.ones((4, 1), np.float32)]) @ rot.T).astype(np.float32)
+    lo = dst.min(0)
+    scale = min(w / (dst.max(0)[0] - lo[0]), h / (dst.max(0)[1] - lo[1]))
+    dst = (dst - lo) * scale
+    m = cv2.getPerspectiveTransform(src, dst.astype(np.float32))
+    rgb = cv2.warpPerspective(rgb, m, (w, h), borderMode=cv2.BORDER_REPLICATE)
+    # corners stay in the text's own order (an upside-down line has its top-left corner at the bottom right)
+    return rgb, [cv2.perspectiveTransform(q[None], m)[0] for q in quads]
+
+
+def render_marking(rng: np.random.Generator, *, level: str, width: int | None = None,
+                   lot: LotText | None = None) -> MarkingScene:
+    """One marking photo with its lines; ``lot`` fixes the lot line (documented cases in tests)."""
+    w = int(width or rng.choice([320, 400, 480, 640]))
+    h = int(w * rng.uniform(0.5, 0.8))
+    lot = lot or sample_lot(rng)
+    lines: list[tuple[str, bool]] = [(lot.text, lot.circled_factory)]
+    if rng.random() < 0.85:
+        lines.insert(0, (sample_nomenclature(rng), False))
+    for _ in range(int(rng.integers(0, 2))):
+        lines.append((sample_other(rng), False))
+    surf = str(rng.choice(list(SURFACES)))
+    canvas = surface(h, w, rng, surf)
+    stencil = rng.random() < 0.6
+    font_name = str(rng.choice(FONT_NAMES[:3] if stencil else FONT_NAMES))
+    colour = np.array(PAINTS[str(rng.choice(list(PAINTS)))], np.float32) * rng.uniform(0.85, 1.1, 3)
+    if level != "clean" and rng.random() < 0.5:  # an old marking under a new coat of paint
+        old = [(sample_other(rng), False), (sample_lot(rng).text, False)]
+        old_cover, _ = _paint_layer(h, w, old, rng, stencil=stencil, font_name=font_name)
+        canvas = _apply_paint(canvas, old_cover, colour * rng.uniform(0.7, 1.0), rng, 1.0)
+        coat = np.array(SURFACES[surf], np.float32) * rng.uniform(0.85, 1.1, 3)
+        canvas = canvas * (1 - rng.uniform(0.5, 0.9)) + coat * rng.uniform(0.5, 0.9)
+    cover, quads = _paint_layer(h, w, lines, rng, stencil=stencil, font_name=font_name)
+    canvas = _apply_paint(canvas, _damage(cover, rng, level), colour, rng, float(rng.uniform(0.8, 1.0)))
+    if level != "clean" and rng.random() < 0.3:
+        canvas = degrade.occlude(canvas, rng, (w * rng.uniform(0.2, 0.8), h * rng.uniform(0.2, 0.8)), h * 0.3)
+    rgb, quads = _warp(np.clip(canvas, 0, 255).astype(np.uint8), quads, rng, level)
+    lv = {"clean": 0.1, "worn": 0.45, "obscured": 0.7}[level]
+    if level != "clean" and rng.random() < 0.4:
+        rgb = degrade.downscale(rgb, rng, diameter_px=float(w), min_diameter_px=float(w) * 0.35)
+    rgb = degrade.photometric(lv, seed=int(rng.integers(2**31)))(image=rgb)["image"]
+    truths = tuple(LineTruth(text, "lot" if k == lines.index((lot.text, lot.circled_factory)) else "text",
+                             circled, q.astype(np.float32))
+                   for k, ((text, circled), q) in enumerate(zip(lines, quads)))
+    return MarkingScene(rgb, truths, level)

@@ -1,0 +1,87 @@
+"""Pre- and post-processing for the learned painted-line detector (the network is ``model/nets/centernet.py``).
+
+Each line is a rotated box: centre, half-length, half-height, angle (mod 180 degrees; the reader tries both ways
+up). Output channels at stride 4: 0 centre heatmap logit, 1-2 sub-pixel offset, 3 log half-length, 4 log
+half-height (output pixels), 5-6 cos and sin of twice the angle, 7 unused.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from model.detection.heads import STRIDE, Letterbox
+
+
+@dataclass(frozen=True)
+class LineBox:
+    """A detected painted line in original-image pixels."""
+
+    cx: float
+    cy: float
+    half_len: float
+    half_h: float
+    angle_rad: float
+    score: float
+
+    def quad(self) -> np.ndarray:
+        """(4, 2) corners top-left, top-right, bottom-right, bottom-left (for the angle as given)."""
+        c, s = math.cos(self.angle_rad), math.sin(self.angle_rad)
+        ux, uy = np.array([c, s]) * self.half_len, np.array([-s, c]) * self.half_h
+        ctr = np.array([self.cx, self.cy])
+        return np.stack([ctr - ux - uy, ctr + ux - uy, ctr + ux + uy, ctr - ux + uy]).astype(np.float32)
+
+
+def box_of_quad(quad: np.ndarray) -> tuple[float, float, float, float, float]:
+    """(cx, cy, half_len, half_h, angle) of a quad (corners in the text's order)."""
+    q = np.asarray(quad, np.float32)
+    cx, cy = q.mean(0)
+    ux = (q[1] - q[0] + q[2] - q[3]) / 2
+    uy = (q[3] - q[0] + q[2] - q[1]) / 2
+    return float(cx), float(cy), float(np.linalg.norm(ux) / 2), float(np.linalg.norm(uy) / 2), \
+        float(math.atan2(ux[1], ux[0]))
+
+
+def encode_line_targets(quads: list[np.ndarray], box: Letterbox, side_px: int) -> tuple[np.ndarray, np.ndarray]:
+    """(8, G, G) targets and (G, G) regression mask for line quads given in input-image pixels."""
+    g = side_px // STRIDE
+    target = np.zeros((8, g, g), np.float32)
+    mask = np.zeros((g, g), np.float32)
+    yy, xx = np.mgrid[0:g, 0:g].astype(np.float32)
+    for q in quads:
+        cx, cy, hl, hh, ang = box_of_quad(q)
+        cx, cy = (cx * box.scale + box.pad_x) / STRIDE, (cy * box.scale + box.pad_y) / STRIDE
+        hl, hh = hl * box.scale / STRIDE, hh * box.scale / STRIDE
+        ix, iy = int(cx), int(cy)
+        if not (0 <= ix < g and 0 <= iy < g) or hh < 0.25:
+            continue
+        c, s = math.cos(ang), math.sin(ang)
+        along, across = (xx - cx) * c + (yy - cy) * s, -(xx - cx) * s + (yy - cy) * c
+        sx, sy = max(0.8, hl / 4), max(0.6, hh / 2)
+        blob = np.exp(-(along ** 2) / (2 * sx * sx) - (across ** 2) / (2 * sy * sy))
+        target[0] = np.maximum(target[0], blob)
+        target[0, iy, ix] = 1.0
+        target[1:7, iy, ix] = [cx - ix, cy - iy, math.log(max(hl, 0.5)), math.log(max(hh, 0.25)),
+                               math.cos(2 * ang), math.sin(2 * ang)]
+        mask[iy, ix] = 1.0
+    return target, mask
+
+
+def decode_lines(out: np.ndarray, box: Letterbox, *, threshold: float = 0.3, max_lines: int = 12) -> list[LineBox]:
+    """(8, G, G) raw output -> line boxes in original-image pixels, best first."""
+    heat = 1.0 / (1.0 + np.exp(-out[0]))
+    peaks = (heat == cv2.dilate(heat, np.ones((3, 3), np.uint8))) & (heat >= threshold)
+    ys, xs = np.nonzero(peaks)
+    order = np.argsort(-heat[ys, xs])[:max_lines]
+    lines = []
+    for iy, ix in zip(ys[order], xs[order]):
+        o = out[:, iy, ix]
+        cx, cy = float((ix + o[1]) * STRIDE), float((iy + o[2]) * STRIDE)
+        hl, hh = math.exp(float(o[3])) * STRIDE, math.exp(float(o[4])) * STRIDE
+        ang = 0.5 * math.atan2(float(o[6]), float(o[5]))
+        lines.append(LineBox((cx - box.pad_x) / box.scale, (cy - box.pad_y) / box.scale, hl / box.scale,
+                             hh / box.scale, ang, float(heat[iy, ix])))
+    return lines

@@ -1,0 +1,49 @@
+"""Flattening of a painted line: the quadrilateral around it mapped to an upright strip of fixed height.
+
+A perspective warp takes the quad (corners top-left, top-right, bottom-right, bottom-left in the text's own
+order) to a rectangle whose width keeps the line's aspect ratio, capped at ``width_px``; the rest of the strip
+is padded with the strip's median so that every strip has the same size for batching.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+
+def quad_size(quad: np.ndarray) -> tuple[float, float]:
+    """(length, height) of a quad in pixels: mean of its opposite sides."""
+    q = np.asarray(quad, np.float32)
+    length = (np.linalg.norm(q[1] - q[0]) + np.linalg.norm(q[2] - q[3])) / 2
+    height = (np.linalg.norm(q[3] - q[0]) + np.linalg.norm(q[2] - q[1])) / 2
+    return float(length), float(height)
+
+
+def flatten_line(gray: np.ndarray, quad: np.ndarray, *, height_px: int = 32, width_px: int = 320,
+                 margin: float = 0.12) -> np.ndarray:
+    """(H, W) uint8 image and a (4, 2) quad -> (height_px, width_px) uint8 upright strip of that line.
+
+    The quad grows by ``margin`` of its height on every side so that strokes at the edge are kept.
+    """
+    q = np.asarray(quad, np.float32)
+    length, height = quad_size(q)
+    height = max(height, 1.0)
+    ux = (q[1] - q[0] + q[2] - q[3]) / 2
+    uy = (q[3] - q[0] + q[2] - q[1]) / 2
+    ux /= max(np.linalg.norm(ux), 1e-6)
+    uy /= max(np.linalg.norm(uy), 1e-6)
+    pad = margin * height
+    grown = q + np.stack([-ux - uy, ux - uy, ux + uy, -ux + uy]) * pad
+    out_w = int(np.clip(round(height_px * (length + 2 * pad) / (height + 2 * pad)), 8, width_px))
+    dst = np.float32([[0, 0], [out_w, 0], [out_w, height_px], [0, height_px]])
+    m = cv2.getPerspectiveTransform(grown.astype(np.float32), dst)
+    strip = cv2.warpPerspective(gray, m, (out_w, height_px), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_REPLICATE)
+    if out_w < width_px:
+        fill = np.full((height_px, width_px - out_w), np.median(strip), np.uint8)
+        strip = np.concatenate([strip, fill], axis=1)
+    return strip
+
+
+def turn_quad(quad: np.ndarray) -> np.ndarray:
+    """The same quad read the other way up (corners rotated by two)."""
+    return np.roll(np.asarray(quad, np.float32), 2, axis=0)

@@ -1,0 +1,66 @@
+"""Train the painted-line recognizer (CRNN + CTC over the line alphabet) on rendered line strips.
+
+    python -m training.make_lot_data --seed 21 --count 6000 --out cache/lots_21
+    python -m training.lot_recognizer --shards cache/lots_21/lines.npz --minutes 30 --out model/weights/lot_recognizer
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from model.charset import LINE_CLASSES, N_LINE_CLASSES, encode_line
+from model.nets.crnn import CRNNConfig, build_crnn
+from model.recognition.preprocess import strips_to_input
+from training.engine import LoopConfig, train_ctc
+from training.export import export_bundle
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--shards", type=Path, nargs="+", required=True)
+    ap.add_argument("--minutes", type=float, default=30)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--val", type=int, default=600)
+    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--out", type=Path, required=True)
+    a = ap.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    torch.set_num_threads(a.threads)
+    cfg = CRNNConfig(n_classes=N_LINE_CLASSES, height_px=32, width_px=320)
+    xs, ys = [], []
+    for p in a.shards:
+        d = np.load(p)
+        xs.append(strips_to_input(list(d["pixels"]), height_px=cfg.height_px, width_px=cfg.width_px))
+        ys += [encode_line(str(t)) for t in d["texts"]]
+    x = np.concatenate(xs)
+    val, train_x, train_y = (x[: a.val], ys[: a.val]), x[a.val:], ys[a.val:]
+
+    def batches(rng: np.random.Generator, n: int) -> tuple[np.ndarray, list[list[int]]]:
+        idx = rng.integers(0, len(train_x), n)
+        return train_x[idx], [train_y[i] for i in idx]
+
+    model = build_crnn(cfg)
+    metrics = train_ctc(model, batches, val, LoopConfig(minutes=a.minutes, lr=a.lr))
+    logging.info("metrics %s", metrics)
+    a.out.mkdir(parents=True, exist_ok=True)
+    torch.save(model.state_dict(), a.out / "weights.pt")
+    export_bundle(model.eval(), a.out, example=torch.from_numpy(x[:2]), manifest={
+        "name": "lot_recognizer", "architecture": "crnn", "config": cfg.__dict__, "classes": list(LINE_CLASSES),
+        "input": {"height_px": cfg.height_px, "width_px": cfg.width_px,
+                  "normalise": "per-strip standardise (x-mean)/(std+8)"},
+        "training_command": " ".join(["python -m training.lot_recognizer", *sys.argv[1:]]),
+        "data": {"shards": [str(p) for p in a.shards], "train_n": len(train_x), "val_n": a.val},
+        "metrics": metrics,
+    })
+    print(json.dumps(metrics))
+
+
+if __name__ == "__main__":
+    main()

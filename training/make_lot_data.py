@@ -1,0 +1,57 @@
+"""Render painted-marking scenes into two shards: line strips for the lot recognizer and letterboxed images
+with line quads for the line detector (one render feeds both).
+
+    python -m training.make_lot_data --seed 21 --count 6000 --out cache/lots_21
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from datasets.lots import LEVELS, render_marking
+from model.detection.heads import letterbox
+from model.rectify.lines import flatten_line, quad_size
+
+DET_SIDE = 384
+STRIP_H, STRIP_W = 32, 320
+
+
+def jitter_quad(quad: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A quad as an imperfect detector would report it."""
+    _, h = quad_size(quad)
+    return (quad + rng.normal(0, 0.08 * h, quad.shape)).astype(np.float32)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--seed", type=int, required=True)
+    ap.add_argument("--count", type=int, default=6000)
+    ap.add_argument("--out", type=Path, required=True)
+    a = ap.parse_args()
+    rng = np.random.default_rng(a.seed)
+    strips, texts, det_pixels, det_quads = [], [], [], []
+    for _ in range(a.count):
+        scene = render_marking(rng, level=str(rng.choice(LEVELS, p=[0.4, 0.35, 0.25])))
+        gray = cv2.cvtColor(scene.rgb, cv2.COLOR_RGB2GRAY)
+        for line in scene.lines:
+            strips.append(flatten_line(gray, jitter_quad(line.quad, rng), height_px=STRIP_H, width_px=STRIP_W))
+            text = line.text
+            if line.circled_factory:
+                head, rest = text.split("-", 1)
+                text = f"(({head}))-{rest}"
+            texts.append(text)
+        x, box = letterbox(scene.rgb, DET_SIDE)
+        det_pixels.append(((x.transpose(1, 2, 0) + 0.5) * 255).round().astype(np.uint8))
+        det_quads.append([(line.quad * box.scale + [box.pad_x, box.pad_y]).round(2).tolist() for line in scene.lines])
+    a.out.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(a.out / "lines.npz", pixels=np.stack(strips), texts=np.array(texts))
+    np.savez_compressed(a.out / "scenes.npz", pixels=np.stack(det_pixels), quads=json.dumps(det_quads))
+
+
+if __name__ == "__main__":
+    main()
