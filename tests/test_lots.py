@@ -1,0 +1,85 @@
+"""Painted markings: text generators fit their seeded formats, the renderer's quads sit on the paint, line
+flattening and the line detector's target coding are consistent."""
+
+import math
+
+import cv2
+import numpy as np
+
+from datasets.lot_text import GENERATORS, sample_lot
+from datasets.lots import render_marking
+from model.charset import decode_line, encode_line
+from model.detection.heads import Letterbox
+from model.detection.lines import box_of_quad, decode_lines, encode_line_targets
+from model.matching.formats import parse_lot
+from model.rectify.lines import flatten_line, turn_quad
+
+
+def test_every_generator_fits_its_seeded_format():
+    rng = np.random.default_rng(0)
+    for name, gen in GENERATORS.items():
+        for _ in range(50):
+            text = gen(rng)
+            assert parse_lot(text, circled_factory=name == "circled-factory-lot-year").format == name, (name, text)
+
+
+def test_line_alphabet_keeps_cyrillic_and_circles():
+    for text in ("ПГ-7ВМ", "((10))-04-11", "КОЛ. 6 ШТ", "M9024-08", "۱۲-۱۴-۴۵۱"):
+        assert decode_line(encode_line(text)) == (text if "۱" not in text else "12-14-451")
+    assert encode_line("В") != encode_line("B")  # Cyrillic Ve is not Latin B in a line
+
+
+def _ink(strip: np.ndarray) -> float:
+    s = strip.astype(np.float32)
+    return float(np.abs(s - np.median(s)).mean())
+
+
+def test_quads_sit_on_the_painted_lines():
+    rng = np.random.default_rng(3)
+    for _ in range(8):
+        scene = render_marking(rng, level="clean")
+        gray = cv2.cvtColor(scene.rgb, cv2.COLOR_RGB2GRAY)
+        assert scene.lot is not None
+        for line in scene.lines:
+            on = flatten_line(gray, line.quad, height_px=32, width_px=320, margin=0.0)
+            _, h = line.quad[3] - line.quad[0]
+            off = flatten_line(gray, line.quad + np.float32([0, 2.5 * abs(h) + 4]), height_px=32, width_px=320)
+            width = int(np.clip(32 * np.linalg.norm(line.quad[1] - line.quad[0]) / max(1, abs(h)), 8, 320))
+            assert _ink(on[:, :width]) > _ink(off[:, :width]) or line.quad[:, 1].max() > gray.shape[0] * 0.85
+
+
+def test_flattening_a_turned_quad_turns_the_strip():
+    rng = np.random.default_rng(9)
+    scene = render_marking(rng, level="clean", width=480)
+    gray = cv2.cvtColor(scene.rgb, cv2.COLOR_RGB2GRAY)
+    q = scene.lot.quad
+    up = flatten_line(gray, q, height_px=32, width_px=320).astype(np.float32)
+    down = flatten_line(gray, turn_quad(q), height_px=32, width_px=320).astype(np.float32)
+    width = int(np.argmax(np.all(up == up[:, -1:], axis=0))) or 320  # the padded tail
+    diff = np.abs(up[:, :width] - down[::-1, :width][:, ::-1]).mean()
+    assert diff < 12
+
+
+def test_line_targets_decode_back_to_the_lines():
+    rng = np.random.default_rng(4)
+    scene = render_marking(rng, level="clean", width=384)
+    quads = [ln.quad for ln in scene.lines]
+    identity = Letterbox(1.0, 0.0, 0.0)
+    target, mask = encode_line_targets(quads, identity, 384)
+    assert mask.sum() == len(quads)
+    out = target.copy()
+    out[0] = np.where(target[0] >= 1.0, 8.0, -8.0)  # a perfect network's heatmap logits
+    found = decode_lines(out, identity)
+    assert len(found) == len(quads)
+    for q in quads:
+        cx, cy, hl, hh, ang = box_of_quad(q)
+        best = min(found, key=lambda b: math.hypot(b.cx - cx, b.cy - cy))
+        assert math.hypot(best.cx - cx, best.cy - cy) < 1.5
+        assert abs(best.half_len - hl) < 0.05 * hl + 1 and abs(best.half_h - hh) < 0.1 * hh + 1
+        assert abs(math.sin(best.angle_rad - ang)) < 0.05  # angle modulo 180 degrees
+
+
+def test_sampled_lots_cover_circled_and_free_forms():
+    rng = np.random.default_rng(1)
+    lots = [sample_lot(rng) for _ in range(300)]
+    assert any(lot.circled_factory for lot in lots) and any(lot.format == "free" for lot in lots)
