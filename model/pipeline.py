@@ -19,7 +19,7 @@ from model.matching.formats import parse_lot
 from model.recognition.ctc import beam_search, softmax, to_hypothesis
 from model.recognition.preprocess import strips_to_input
 from model.rectify.lines import flatten_line, turn_quad
-from model.rectify.polar import Band, seam_by_energy, unwrap
+from model.rectify.polar import Band, clock_hour, seam_by_energy, unwrap
 from model.runtime import OnnxNet
 from model.structures import Candidate, CaseHead, Hypothesis, LineRead, Read, TextCandidate
 
@@ -72,10 +72,11 @@ class HeadstampReader:
 
     def read_heads_batch(self, grays: list[np.ndarray], heads: list[list[CaseHead]]) -> list[list[Read]]:
         """Unwrap each head both ways, recognise all strips in batches, merge the two readings' n-best lists."""
-        strips = []
+        strips, seams = [], []
         for gray, hs in zip(grays, heads):
             for h in hs:
-                strip = unwrap(gray, h.rim, seam_rad=seam_by_energy(gray, h.rim, band=self.band), band=self.band)
+                seams.append(seam_by_energy(gray, h.rim, band=self.band))
+                strip = unwrap(gray, h.rim, seam_rad=seams[-1], band=self.band)
                 strips += [strip, strip[::-1, ::-1]]  # clockwise, and turned 180 degrees (counter-clockwise)
         if not strips:
             return [[] for _ in grays]
@@ -83,14 +84,16 @@ class HeadstampReader:
         logits = np.concatenate([self.net(x[i:i + self.cfg.batch]) for i in range(0, len(x), self.cfg.batch)])
         out, k = [], 0
         for hs in heads:
-            out.append([self._merge(h, logits[2 * (k + j)], logits[2 * (k + j) + 1]) for j, h in enumerate(hs)])
+            out.append([self._merge(h, seams[k + j], logits[2 * (k + j)], logits[2 * (k + j) + 1])
+                        for j, h in enumerate(hs)])
             k += len(hs)
         return out
 
-    def _merge(self, head: CaseHead, fwd: np.ndarray, rev: np.ndarray) -> Read:
-        cfg = self.cfg
-        hyps = [to_hypothesis(*b) for b in beam_search(softmax(fwd), beam=cfg.beam, prune=cfg.prune)]
-        hyps += [_reverse(to_hypothesis(*b)) for b in beam_search(softmax(rev), beam=cfg.beam, prune=cfg.prune)]
+    def _merge(self, head: CaseHead, seam_rad: float, fwd: np.ndarray, rev: np.ndarray) -> Read:
+        cfg, n = self.cfg, fwd.shape[0]
+        hyps = [to_hypothesis(*b, n) for b in beam_search(softmax(fwd), beam=cfg.beam, prune=cfg.prune)]
+        hyps += [_reverse(to_hypothesis(*b, n))
+                 for b in beam_search(softmax(rev), beam=cfg.beam, prune=cfg.prune)]
         hyps = [h for h in hyps if h.segments]
         if not hyps:
             empty = Hypothesis((), (), (), -math.inf)
@@ -104,12 +107,14 @@ class HeadstampReader:
         cands = tuple(Candidate(s, p / total) for s, p in ranked)
         best_segments = cands[0].segments
         best = max((h for h in hyps if h.segments == best_segments), key=lambda h: h.score)
-        return Read("headstamp", head, best, cands)
+        clock = tuple(clock_hour(seam_rad + 2 * math.pi * pos) for pos in best.positions)
+        return Read("headstamp", head, best, cands, clock)
 
 
 def _reverse(h: Hypothesis) -> Hypothesis:
     """A reading of the turned strip, expressed clockwise: segments in reverse order, orientation flipped."""
-    return Hypothesis(h.segments[::-1], h.char_probs[::-1], tuple(not t for t in h.turned[::-1]), h.score)
+    return Hypothesis(h.segments[::-1], h.char_probs[::-1], tuple(not t for t in h.turned[::-1]), h.score,
+                      tuple(1.0 - p for p in h.positions[::-1]))
 
 
 @dataclass(frozen=True)

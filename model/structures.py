@@ -39,6 +39,7 @@ class Hypothesis:
     char_probs: tuple[tuple[float, ...], ...]
     turned: tuple[bool, ...]
     score: float
+    positions: tuple[float, ...] = ()  # each segment's centre as a fraction of the strip, from its seam
 
     @property
     def text(self) -> str:

@@ -15,8 +15,9 @@ def _posteriors(path: list[int], peak: float = 0.9) -> np.ndarray:
 def test_beam_search_collapses_repeats_and_blanks():
     five, three = class_index("5", turned=False), class_index("3", turned=False)
     path = [BLANK, five, five, BLANK, three, three, BLANK, three, BLANK]
-    best, prob, char_probs = beam_search(_posteriors(path))[0]
+    best, prob, char_probs, frames = beam_search(_posteriors(path))[0]
     assert best == (five, three, three)
+    assert frames == (1, 4, 7)  # where each character was first emitted
     assert len(char_probs) == 3 and all(abs(p - 0.9) < 1e-6 for p in char_probs)
     assert 0 < prob <= 1
 
@@ -39,3 +40,11 @@ def test_hypothesis_splits_segments_and_unturns():
     assert h.segments == ("ППУ", "78")
     assert h.turned == (False, True)
     assert seq.count(SEP_INDEX) == 1
+
+
+def test_segments_get_their_position_along_the_strip():
+    seq = encode_strip([("539", False), ("83", True)])
+    frames = (2, 3, 4, 10, 20, 21)  # 539 near the start, the separator, 83 around frame 20 of 32
+    h = to_hypothesis(tuple(seq), 0.8, tuple([0.9] * len(seq)), frames, 32)
+    assert h.segments == ("539", "83")
+    assert abs(h.positions[0] - 3.5 / 32) < 1e-9 and abs(h.positions[1] - 21.0 / 32) < 1e-9

@@ -21,6 +21,7 @@ class _Beam:
     p_blank: float  # probability of the prefix ending in blank
     p_char: float  # probability of the prefix ending in its last class
     char_probs: tuple[float, ...]
+    char_frames: tuple[int, ...]  # frame where each character was first emitted
 
     @property
     def total(self) -> float:
@@ -34,12 +35,13 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     return e / e.sum(-1, keepdims=True)
 
 
-Beam = tuple[tuple[int, ...], float, tuple[float, ...]]
+Beam = tuple[tuple[int, ...], float, tuple[float, ...], tuple[int, ...]]
 
 
 def beam_search(probs: np.ndarray, *, beam: int = 8, prune: float = 1e-3) -> list[Beam]:
-    """(T, C) posteriors -> up to ``beam`` (classes, probability, per-class probability), best first."""
-    beams: dict[tuple[int, ...], _Beam] = {(): _Beam(1.0, 0.0, ())}
+    """(T, C) posteriors -> up to ``beam`` (classes, probability, per-class probability, per-class frame),
+    best first."""
+    beams: dict[tuple[int, ...], _Beam] = {(): _Beam(1.0, 0.0, (), ())}
     for t in range(probs.shape[0]):
         row = probs[t]
         active = np.flatnonzero(row > prune)
@@ -48,27 +50,28 @@ def beam_search(probs: np.ndarray, *, beam: int = 8, prune: float = 1e-3) -> lis
             for c in active:
                 p = float(row[c])
                 if c == BLANK:
-                    _add(nxt, prefix, b.char_probs, blank=b.total * p)
+                    _add(nxt, prefix, b.char_probs, b.char_frames, blank=b.total * p)
                     continue
                 last = prefix[-1] if prefix else None
+                grown = (prefix + (int(c),), b.char_probs + (p,), b.char_frames + (t,))
                 if c == last:  # a repeat continues the same character; a new one needs a blank between
                     probs_same = b.char_probs[:-1] + (max(b.char_probs[-1], p),)
-                    _add(nxt, prefix, probs_same, char=b.p_char * p)
-                    _add(nxt, prefix + (int(c),), b.char_probs + (p,), char=b.p_blank * p)
+                    _add(nxt, prefix, probs_same, b.char_frames, char=b.p_char * p)
+                    _add(nxt, *grown, char=b.p_blank * p)
                 else:
-                    _add(nxt, prefix + (int(c),), b.char_probs + (p,), char=b.total * p)
+                    _add(nxt, *grown, char=b.total * p)
         ranked = sorted(nxt.items(), key=lambda kv: kv[1].total, reverse=True)[:beam]
         norm = sum(b.total for _, b in ranked) or 1.0
-        beams = {k: _Beam(b.p_blank / norm, b.p_char / norm, b.char_probs) for k, b in ranked}
+        beams = {k: _Beam(b.p_blank / norm, b.p_char / norm, b.char_probs, b.char_frames) for k, b in ranked}
     out = sorted(beams.items(), key=lambda kv: kv[1].total, reverse=True)
-    return [(k, b.total, b.char_probs) for k, b in out]
+    return [(k, b.total, b.char_probs, b.char_frames) for k, b in out]
 
 
-def _add(beams: dict, prefix: tuple[int, ...], char_probs: tuple[float, ...], *, blank: float = 0.0,
-         char: float = 0.0) -> None:
+def _add(beams: dict, prefix: tuple[int, ...], char_probs: tuple[float, ...], char_frames: tuple[int, ...], *,
+         blank: float = 0.0, char: float = 0.0) -> None:
     b = beams.get(prefix)
     if b is None:
-        beams[prefix] = _Beam(blank, char, char_probs)
+        beams[prefix] = _Beam(blank, char, char_probs, char_frames)
         return
     b.p_blank += blank
     b.p_char += char
@@ -76,32 +79,39 @@ def _add(beams: dict, prefix: tuple[int, ...], char_probs: tuple[float, ...], *,
         b.char_probs = tuple(max(x, y) for x, y in zip(b.char_probs, char_probs))
 
 
-def to_hypothesis(classes: tuple[int, ...], prob: float, char_probs: tuple[float, ...]) -> Hypothesis:
+def to_hypothesis(classes: tuple[int, ...], prob: float, char_probs: tuple[float, ...],
+                  char_frames: tuple[int, ...] = (), n_frames: int = 0) -> Hypothesis:
     """Split a class sequence at separators into segments in strip order.
 
     A segment whose glyphs are mostly turned was stamped tops-inward: its glyphs are reversed back into reading
-    order. Empty segments are dropped.
+    order. Empty segments are dropped. With the characters' frames and the frame count, each segment also gets
+    its centre as a fraction of the strip's length.
     """
     segments: list[str] = []
     seg_probs: list[tuple[float, ...]] = []
     turned: list[bool] = []
-    cur: list[tuple[str, bool, float]] = []
+    positions: list[float] = []
+    cur: list[tuple[str, bool, float, int]] = []
 
     def flush() -> None:
         if not cur:
             return
-        is_turned = sum(t for _, t, _ in cur) * 2 > len(cur)
+        is_turned = sum(t for _, t, _, _ in cur) * 2 > len(cur)
         ordered = list(reversed(cur)) if is_turned else cur
-        segments.append("".join(g for g, _, _ in ordered))
-        seg_probs.append(tuple(p for _, _, p in ordered))
+        segments.append("".join(g for g, _, _, _ in ordered))
+        seg_probs.append(tuple(p for _, _, p, _ in ordered))
         turned.append(is_turned)
+        if n_frames:
+            positions.append((sum(f for _, _, _, f in cur) / len(cur) + 0.5) / n_frames)
         cur.clear()
 
-    for c, p in zip(classes, char_probs):
+    frames = char_frames or (0,) * len(classes)
+    for c, p, f in zip(classes, char_probs, frames):
         if c == SEP_INDEX:
             flush()
             continue
         glyph, is_turned = class_glyph(c)
-        cur.append((glyph, is_turned, p))
+        cur.append((glyph, is_turned, p, f))
     flush()
-    return Hypothesis(tuple(segments), tuple(seg_probs), tuple(turned), math.log(max(prob, 1e-30)))
+    return Hypothesis(tuple(segments), tuple(seg_probs), tuple(turned), math.log(max(prob, 1e-30)),
+                      tuple(positions))
