@@ -19,7 +19,7 @@ from model.matching.formats import parse_lot
 from model.recognition.ctc import beam_search, softmax, to_hypothesis
 from model.recognition.preprocess import strips_to_input
 from model.rectify.lines import flatten_line, turn_quad
-from model.rectify.polar import Band, clock_hour, seam_by_energy, unwrap
+from model.rectify.polar import Band, seam_by_energy, segment_clocks, unwrap
 from model.runtime import OnnxNet
 from model.structures import Candidate, CaseHead, Hypothesis, LineRead, Read, TextCandidate
 
@@ -84,12 +84,12 @@ class HeadstampReader:
         logits = np.concatenate([self.net(x[i:i + self.cfg.batch]) for i in range(0, len(x), self.cfg.batch)])
         out, k = [], 0
         for hs in heads:
-            out.append([self._merge(h, seams[k + j], logits[2 * (k + j)], logits[2 * (k + j) + 1])
+            out.append([self._merge(h, seams[k + j], strips[2 * (k + j)], logits[2 * (k + j)], logits[2 * (k + j) + 1])
                         for j, h in enumerate(hs)])
             k += len(hs)
         return out
 
-    def _merge(self, head: CaseHead, seam_rad: float, fwd: np.ndarray, rev: np.ndarray) -> Read:
+    def _merge(self, head: CaseHead, seam_rad: float, strip: np.ndarray, fwd: np.ndarray, rev: np.ndarray) -> Read:
         cfg, n = self.cfg, fwd.shape[0]
         hyps = [to_hypothesis(*b, n) for b in beam_search(softmax(fwd), beam=cfg.beam, prune=cfg.prune)]
         hyps += [_reverse(to_hypothesis(*b, n))
@@ -107,8 +107,7 @@ class HeadstampReader:
         cands = tuple(Candidate(s, p / total) for s, p in ranked)
         best_segments = cands[0].segments
         best = max((h for h in hyps if h.segments == best_segments), key=lambda h: h.score)
-        clock = tuple(clock_hour(seam_rad + 2 * math.pi * pos) for pos in best.positions)
-        return Read("headstamp", head, best, cands, clock)
+        return Read("headstamp", head, best, cands, segment_clocks(strip, seam_rad, best.positions))
 
 
 def _reverse(h: Hypothesis) -> Hypothesis:

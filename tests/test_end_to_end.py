@@ -7,6 +7,7 @@ from datasets.sampler import Segment
 from datasets.scenes import render_crop, render_frame
 from model.charset import SYMBOL_SEGMENTS, normalise_glyphs
 from model.pipeline import HeadstampReader
+from model.rectify.polar import clock_hour
 
 
 def _norm(segments) -> list[str]:
@@ -64,3 +65,25 @@ def test_finds_heads_in_a_frame(reader):
     for h in scene.heads:
         found += any(np.hypot(r.head.rim.cx - h.rim.cx, r.head.rim.cy - h.rim.cy) < 0.3 * h.rim.a_px for r in reads)
     assert found >= max(1, len(scene.heads) - 1), (found, len(scene.heads))
+
+
+def test_exact_reads_place_each_segment_at_its_clock_position(reader):
+    rng = np.random.default_rng(778)
+    checked = 0
+    for _ in range(12):
+        scene = render_crop(rng, level="clean", size_px=256)
+        truth = scene.heads[0]
+        order = sorted(truth.segments, key=lambda s: (s.center_rad + np.pi / 2) % (2 * np.pi))
+        order = [s for s in order if s.segment.label not in SYMBOL_SEGMENTS]
+        want = [normalise_glyphs(s.segment.label) for s in order]
+        for r in reader.read(scene.rgb):
+            got = [(normalise_glyphs(s), c) for s, c in zip(r.best.segments, r.clock_positions)
+                   if s not in SYMBOL_SEGMENTS]
+            if len(got) != len(want) or not _cyclic_equal([g for g, _ in got], want):
+                continue
+            shift = next(i for i in range(len(got)) if [g for g, _ in got[i:] + got[:i]] == want)
+            for (_, clock), seg in zip(got[shift:] + got[:shift], order):
+                diff = abs(clock - clock_hour(seg.center_rad)) % 12
+                assert min(diff, 12 - diff) < 1.5, (want, clock, clock_hour(seg.center_rad))
+            checked += 1
+    assert checked >= 2, "too few exact reads to check clock positions"

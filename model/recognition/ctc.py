@@ -21,7 +21,7 @@ class _Beam:
     p_blank: float  # probability of the prefix ending in blank
     p_char: float  # probability of the prefix ending in its last class
     char_probs: tuple[float, ...]
-    char_frames: tuple[int, ...]  # frame where each character was first emitted
+    char_frames: tuple[int, ...]  # frame where each character peaked
 
     @property
     def total(self) -> float:
@@ -56,7 +56,8 @@ def beam_search(probs: np.ndarray, *, beam: int = 8, prune: float = 1e-3) -> lis
                 grown = (prefix + (int(c),), b.char_probs + (p,), b.char_frames + (t,))
                 if c == last:  # a repeat continues the same character; a new one needs a blank between
                     probs_same = b.char_probs[:-1] + (max(b.char_probs[-1], p),)
-                    _add(nxt, prefix, probs_same, b.char_frames, char=b.p_char * p)
+                    frames_same = b.char_frames[:-1] + ((t,) if p > b.char_probs[-1] else b.char_frames[-1:])
+                    _add(nxt, prefix, probs_same, frames_same, char=b.p_char * p)
                     _add(nxt, *grown, char=b.p_blank * p)
                 else:
                     _add(nxt, *grown, char=b.total * p)

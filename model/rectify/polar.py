@@ -88,3 +88,58 @@ def seam_by_energy(gray: np.ndarray, rim: Ellipse, *, band: Band = Band(), bins:
     padded = np.concatenate([energy[-k:], energy, energy[:k]])
     smooth = np.convolve(padded, np.ones(k) / k, mode="same")[k:-k]
     return column_angle(float(np.argmin(smooth)), seam_rad=0.0, width_px=bins)
+
+
+def glyph_runs(strip: np.ndarray, *, min_gap_frac: float = 0.055, min_len_frac: float = 0.01) -> list[tuple[int, int]]:
+    """Column runs [start, end) of a strip that carry glyph detail, gaps narrower than ``min_gap_frac`` of the
+    strip bridged (the gaps between glyphs of one segment), runs shorter than ``min_len_frac`` dropped.
+
+    A run that wraps past the strip's end is returned with ``end`` beyond the width.
+    """
+    s = strip.astype(np.float32)
+    s -= np.median(s, axis=1, keepdims=True)
+    energy = np.abs(np.diff(s, axis=0)).sum(axis=0) + np.abs(s).sum(axis=0)  # (W,)
+    w = len(energy)
+    k = max(3, w // 80) | 1
+    smooth = np.convolve(np.concatenate([energy[-k:], energy, energy[:k]]), np.ones(k) / k, mode="same")[k:-k]
+    on = smooth > np.median(smooth) + 0.5 * (smooth.max() - np.median(smooth)) * 0.5
+    if on.all() or not on.any():
+        return []
+    start = int(np.argmin(on))  # begin the scan in a gap so that no run is cut by the strip's end
+    rolled = np.roll(on, -start)
+    runs, j = [], 0
+    while j < w:
+        if rolled[j]:
+            e = j
+            while e < w and rolled[e]:
+                e += 1
+            runs.append([j, e])
+            j = e
+        else:
+            j += 1
+    merged: list[list[int]] = []
+    for r in runs:
+        if merged and r[0] - merged[-1][1] < min_gap_frac * w:
+            merged[-1][1] = r[1]
+        else:
+            merged.append(r)
+    out = [(a + start, b + start) for a, b in merged if b - a >= min_len_frac * w]
+    return sorted(((a % w, a % w + (b - a)) for a, b in out))
+
+
+def segment_clocks(strip: np.ndarray, seam_rad: float, positions: tuple[float, ...], *,
+                   snap_h: float = 1.5) -> tuple[float, ...]:
+    """Clock hour of each read segment. ``positions`` are the recognizer's segment centres as fractions of the
+    strip (CTC emits characters a little early, so these run up to an hour ahead of the glyphs); when the strip
+    has one glyph run per segment, each within ``snap_h`` hours of its position, the runs' centres are used."""
+    w = strip.shape[1]
+    ctc = [clock_hour(seam_rad + 2.0 * math.pi * p) for p in positions]
+    runs = [clock_hour(seam_rad + 2.0 * math.pi * (a + b) / 2 / w) for a, b in glyph_runs(strip)]
+    if len(runs) == len(ctc) and all(min(abs(r - c) % 12, 12 - abs(r - c) % 12) < snap_h for r, c in zip(runs, ctc)):
+        return tuple(runs)
+    out = []
+    for c in ctc:  # otherwise each segment moves to the nearest run just ahead of it, if there is one
+        ahead = [((r - c + 0.5) % 12 - 0.5, r) for r in runs]
+        ahead = [(d, r) for d, r in ahead if d < snap_h + 0.5]
+        out.append(min(ahead, key=lambda t: abs(t[0]))[1] if ahead else c)
+    return tuple(out)
