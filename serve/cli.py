@@ -156,6 +156,24 @@ def cmd_lots_search(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_video(args: argparse.Namespace) -> int:
+    from model.video import VideoReader
+    from model.videoio import SamplingConfig, VideoDecodeError
+
+    reader = VideoReader(MarkingReader.from_bundles(device=args.device), SamplingConfig(every_s=args.every))
+    failed = 0
+    for p in args.videos:
+        t0 = time.perf_counter()
+        try:
+            row = {"file": str(p), **reader.read(Path(p).read_bytes()).to_json()}
+        except (VideoDecodeError, OSError) as exc:
+            row, failed = {"file": str(p), "error": str(exc)}, failed + 1
+            print(f"marktrace: {p}: {exc}", file=sys.stderr)
+        row["seconds"] = round(time.perf_counter() - t0, 3)
+        print(json.dumps(row, ensure_ascii=False), flush=True)
+    return 1 if failed == len(args.videos) else 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -189,6 +207,10 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("images", nargs="+", type=Path)
     _sighting_args(m)
     m.set_defaults(func=cmd_match)
+    v = sub.add_parser("video", help="read videos: sampled frames, tracked markings, fused reads")
+    v.add_argument("videos", nargs="+", type=Path)
+    v.add_argument("--every", type=float, default=0.5, help="seconds between sampled frames (plus scene changes)")
+    v.set_defaults(func=cmd_video)
     sv = sub.add_parser("serve", help="run the HTTP service (uvicorn)")
     sv.add_argument("--host", default="127.0.0.1")
     sv.add_argument("--port", type=int, default=8000)
