@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
+import cv2
 from fastapi import Depends, FastAPI, File, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse
@@ -25,6 +26,8 @@ from model.matching.matcher import LotMatcher, ReadCandidate, line_candidates
 from model.matching.store import Registry
 from model.pipeline import MarkingReader
 from model.structures import LineRead
+from model.video import VideoReader
+from model.videoio import Frame, SamplingConfig, VideoDecodeError, sample_frames, sharpness
 from serve import schemas
 from serve.batcher import MicroBatcher
 from serve.settings import Settings
@@ -138,22 +141,43 @@ async def _read_one(eng: Engine, name: str, data: bytes) -> schemas.ImageResult:
         reads = await asyncio.wait_for(work, eng.settings.request_timeout_s)
     except TimeoutError as exc:
         raise ApiError(503, "timeout", f"reading {name} took over {eng.settings.request_timeout_s} s") from exc
-    markings = []
-    for r in reads:
-        m = r.to_json()
-        if isinstance(r, LineRead):
-            m["matches"] = [x.to_json() for x in _match_line(eng, r)]
-        else:
-            matches = eng.headstamps.match([SegmentsCandidate(c.segments, c.score) for c in r.candidates])
-            m["matches"] = [x.to_json() for x in matches]
-        markings.append(m)
+    markings = [{**r.to_json(), "matches": _matches(eng, r)} for r in reads]
     return schemas.ImageResult(file=name, seconds=round(time.perf_counter() - t0, 4), markings=markings)
 
 
-def _match_line(eng: Engine, r: LineRead) -> list:
-    if r.kind != "lot":
-        return []
-    return eng.lots.match(line_candidates(r), circled=r.circled_factory)
+def _matches(eng: Engine, r) -> list[dict]:
+    """Registry matches of one read: maker codes for a headstamp, lots for a lot line, none for other text."""
+    if isinstance(r, LineRead):
+        found = eng.lots.match(line_candidates(r), circled=r.circled_factory) if r.kind == "lot" else []
+    else:
+        found = eng.headstamps.match([SegmentsCandidate(c.segments, c.score) for c in r.candidates])
+    return [x.to_json() for x in found]
+
+
+def _frames_of(blobs: list[bytes], every_s: float, settings: Settings) -> list[Frame]:
+    """Stills (frame k at k seconds) or, for a single non-image upload, the sampled frames of a video."""
+    if not blobs or not any(blobs):
+        raise ApiError(400, "empty_upload", "upload stills or a video as multipart field 'files'")
+    try:
+        rgbs = [decode_image(b, max_pixels=settings.max_pixels) for b in blobs]
+    except ImageDecodeError as exc:
+        if len(blobs) != 1:
+            raise ApiError(415, "unsupported_image", f"a still could not be read: {exc}") from exc
+        cfg = SamplingConfig(every_s=max(0.05, every_s), max_frames=settings.max_video_frames,
+                             max_seconds=settings.max_video_seconds)
+        try:
+            return sample_frames(blobs[0], cfg)
+        except VideoDecodeError as vexc:
+            raise ApiError(415, "unsupported_media", f"neither an image nor a readable video: {vexc}") from vexc
+    return [Frame(k, float(k), rgb, sharpness(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY))) for k, rgb in enumerate(rgbs)]
+
+
+def _with_matches(eng: Engine, doc: dict, result) -> dict:
+    """Registry matches for every per-frame marking of a video read."""
+    for frame_doc, (_, reads) in zip(doc["frames"], result.frames):
+        for m, r in zip(frame_doc["markings"], reads):
+            m["matches"] = _matches(eng, r)
+    return doc
 
 
 def _lot_out(eng: Engine, m, with_sightings: bool) -> schemas.LotMatchOut:
@@ -212,6 +236,20 @@ def _routes(app: FastAPI, settings: Settings) -> None:
                  for k, f in enumerate(files)]
         results = await asyncio.gather(*[_read_one(eng, name, data) for name, data in blobs])
         return schemas.ReadResponse(images=list(results))
+
+    @app.post("/v1/frames", tags=["read"], response_model=schemas.FramesResponse, dependencies=guarded,
+              responses={400: {"model": schemas.ErrorResponse}, 413: {"model": schemas.ErrorResponse},
+                         415: {"model": schemas.ErrorResponse}})
+    async def frames(files: list[UploadFile] = File(..., description="video stills in time order, or one video"),
+                     every_s: float = 0.5, eng: Engine = Depends(engine)) -> schemas.FramesResponse:
+        """Per-frame reads and, for each marking tracked across the frames, one fused read with its evidence."""
+        if len(files) > settings.max_images:
+            raise ApiError(413, "too_many_images", f"at most {settings.max_images} stills per request")
+        blobs = [await _read_upload(f, settings.max_request_bytes) for f in files]
+        frames = await run_in_threadpool(_frames_of, blobs, every_s, settings)
+        video = VideoReader(eng.reader)
+        result = await asyncio.wait_for(run_in_threadpool(video.read_frames, frames), settings.request_timeout_s)
+        return schemas.FramesResponse(**_with_matches(eng, result.to_json(), result))
 
     @app.post("/v1/match", tags=["match"], response_model=schemas.MatchResponse, dependencies=guarded,
               responses={400: {"model": schemas.ErrorResponse}})

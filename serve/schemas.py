@@ -151,6 +151,41 @@ ImageResult.model_rebuild()
 LineMarking.model_rebuild()
 
 
+class FrameResult(BaseModel):
+    index: int
+    time_s: float
+    sharpness: float | None = None
+    markings: list[Marking] = []
+
+
+class EvidenceOut(BaseModel):
+    time_s: float
+    frame: int
+    center: list[float]
+    size: float
+    best: list[str]
+
+
+class FusedCandidate(BaseModel):
+    segments: list[str] | None = None
+    text: str | None = None
+    score: float
+
+
+class FusedOut(BaseModel):
+    kind: str
+    frames: int
+    segments: list[str] | None = None
+    text: str | None = None
+    candidates: list[FusedCandidate]
+    evidence: list[EvidenceOut]
+
+
+class FramesResponse(BaseModel):
+    frames: list[FrameResult]
+    fused: list[FusedOut] = Field(description="one per marking tracked across frames, reads fused")
+
+
 class MatchResponse(BaseModel):
     lots: list[LotMatchOut] = []
     headstamps: list[HeadstampMatchOut] = []

@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     micro_batch_images: int = 8  # images collected into one recogniser run across concurrent requests
     micro_batch_wait_ms: float = 8.0  # how long the first image waits for company
     request_timeout_s: float = 60.0
+    max_video_seconds: float = 300.0  # longer videos are read up to this point
+    max_video_frames: int = 120  # sampled frames read per video
 
     def registry(self) -> str:
         return self.registry_url or default_url(self.data_dir)

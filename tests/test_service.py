@@ -124,3 +124,19 @@ def test_match_registry_and_sightings_routes(service):
     chain = httpx.get(f"{service}/v1/lots/{lot_id}/sightings", headers=KEY).json()
     assert [c["place"] for c in chain] == ["A", "B"]
     assert httpx.get(f"{service}/v1/lots/999999/sightings", headers=KEY).status_code == 404
+
+
+def test_frames_fuse_stills_and_reject_bad_media(service):
+    rng = np.random.default_rng(8)
+    scene = render_crop(rng, level="clean", size_px=224, segments=[Segment("711", "711"), Segment("88", "88")])
+    stills = [("files", (f"f{k}.png", _png(scene.rgb), "image/png")) for k in range(3)]
+    r = httpx.post(f"{service}/v1/frames", files=stills, headers=KEY, timeout=60)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert [f["index"] for f in body["frames"]] == [0, 1, 2]
+    heads = [f for f in body["fused"] if f["kind"] == "headstamp"]
+    assert len(heads) == 1 and heads[0]["frames"] == 3
+    assert [e["time_s"] for e in heads[0]["evidence"]] == [0.0, 1.0, 2.0]
+    bad = httpx.post(f"{service}/v1/frames", files=[("files", ("clip.mp4", b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 500,
+                                                             "video/mp4"))], headers=KEY)
+    assert bad.status_code == 415 and bad.json()["error"]["code"] == "unsupported_media"
