@@ -17,11 +17,11 @@ from model.matching.matcher import LotMatcher, line_candidates
 from model.matching.store import Registry
 from model.pipeline import MarkingReader
 from model.structures import LineRead, Read
+from serve.batch import list_images
 from serve.settings import Settings
 
 MATCH_THRESHOLD = 0.5  # a sighting is linked to a maker code or lot only above this posterior
 
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".gif"}
 SAMPLES_DIR = Path(__file__).resolve().parent.parent / "samples"  # the checkout's samples/ (editable install)
 
 
@@ -78,14 +78,10 @@ def read_file(reader: MarkingReader, path: Path, matcher: ReadMatcher | None = N
     return row
 
 
-def _images_under(root: Path) -> list[Path]:
-    return sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
-
-
 def cmd_read(args: argparse.Namespace) -> int:
     reader = MarkingReader.from_bundles(device=args.device)
     samples = SAMPLES_DIR if SAMPLES_DIR.is_dir() else Path("samples")
-    paths = args.images or _images_under(samples)
+    paths = args.images or list_images(samples)
     failed = 0
     for p in paths:
         row = {"file": str(p), **read_file(reader, Path(p))}
@@ -95,24 +91,23 @@ def cmd_read(args: argparse.Namespace) -> int:
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
-    reader = MarkingReader.from_bundles(device=args.device)
+    from serve.batch import BatchOptions, done_files, run
+
     root = Path(args.dir)
     if not root.is_dir():
         print(f"marktrace: {root} is not a folder", file=sys.stderr)
         return 2
-    paths = _images_under(root) if not args.all_files else sorted(p for p in root.rglob("*") if p.is_file())
-    matcher = None
-    if args.match:
-        matcher = ReadMatcher(_registry(args), record=args.record, place=args.place, seen_on=args.seen_on)
-    errors = 0
-    with open(args.out, "w", encoding="utf-8") as out:
-        for p in paths:
-            row = {"file": p.relative_to(root).as_posix(), **read_file(reader, p, matcher, str(p.resolve()))}
-            if "error" in row:
-                errors += 1
-                print(f"marktrace: {row['file']}: {row['error']}", file=sys.stderr)
-            out.write(json.dumps(row, ensure_ascii=False) + "\n")
-    print(f"marktrace: {len(paths)} files, {errors} errors -> {args.out}", file=sys.stderr)
+    out = Path(args.out)
+    if args.overwrite and out.exists():
+        out.unlink()
+    paths = list_images(root, all_files=args.all_files)
+    already = len(done_files(out)[0])
+    if already:
+        print(f"marktrace: resuming: {already} files already in {out} (--overwrite starts over)", file=sys.stderr)
+    opts = BatchOptions(device=args.device, workers=args.workers, match=args.match, registry=args.registry,
+                        record=args.record, place=args.place, seen_on=args.seen_on)
+    written, errors = run(root, paths, out, opts)
+    print(f"marktrace: {len(paths)} files, {written} written now, {errors} errors -> {out}", file=sys.stderr)
     return 0
 
 
@@ -201,6 +196,8 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--out", required=True)
     b.add_argument("--all-files", action="store_true", help="try every file, not only image suffixes")
     b.add_argument("--match", action="store_true", help="match every read against the registry")
+    b.add_argument("--workers", type=int, default=1, help="parallel worker processes")
+    b.add_argument("--overwrite", action="store_true", help="start over instead of resuming OUT")
     _sighting_args(b)
     b.set_defaults(func=cmd_batch)
     m = sub.add_parser("match", help="read images and match each read against the registry")
