@@ -70,14 +70,20 @@ def _sigmoid(x: np.ndarray | float) -> np.ndarray | float:
     return 1.0 / (1.0 + np.exp(-x))
 
 
-def decode(out: np.ndarray, box: Letterbox, *, threshold: float = 0.3, max_heads: int = 20) -> list[CaseHead]:
-    """(8, G, G) raw network output -> case heads in original-image pixels, best first."""
-    heat = _sigmoid(out[0])
+def heat_peaks(logits: np.ndarray, *, threshold: float, limit: int) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """Heatmap (G, G) from its logits, and its local maxima (3x3) at or above ``threshold``, strongest first."""
+    heat = _sigmoid(logits)
     peaks = (heat == cv2.dilate(heat, np.ones((3, 3), np.uint8))) & (heat >= threshold)
     ys, xs = np.nonzero(peaks)
-    order = np.argsort(-heat[ys, xs])[:max_heads]
+    order = np.argsort(-heat[ys, xs])[:limit]
+    return heat, [(int(y), int(x)) for y, x in zip(ys[order], xs[order])]
+
+
+def decode(out: np.ndarray, box: Letterbox, *, threshold: float = 0.3, max_heads: int = 20) -> list[CaseHead]:
+    """(8, G, G) raw network output -> case heads in original-image pixels, best first."""
+    heat, peaks = heat_peaks(out[0], threshold=threshold, limit=max_heads)
     heads = []
-    for iy, ix in zip(ys[order], xs[order]):
+    for iy, ix in peaks:
         o = out[:, iy, ix]
         cx, cy = float((ix + o[1]) * STRIDE), float((iy + o[2]) * STRIDE)
         a = math.exp(float(o[3])) * STRIDE

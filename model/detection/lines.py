@@ -10,10 +10,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 
-from model.detection.heads import STRIDE, Letterbox
+from model.detection.heads import STRIDE, Letterbox, heat_peaks
 
 
 @dataclass(frozen=True)
@@ -72,12 +71,9 @@ def encode_line_targets(quads: list[np.ndarray], box: Letterbox, side_px: int) -
 
 def decode_lines(out: np.ndarray, box: Letterbox, *, threshold: float = 0.3, max_lines: int = 12) -> list[LineBox]:
     """(8, G, G) raw output -> line boxes in original-image pixels, best first."""
-    heat = 1.0 / (1.0 + np.exp(-out[0]))
-    peaks = (heat == cv2.dilate(heat, np.ones((3, 3), np.uint8))) & (heat >= threshold)
-    ys, xs = np.nonzero(peaks)
-    order = np.argsort(-heat[ys, xs])[:max_lines]
+    heat, peaks = heat_peaks(out[0], threshold=threshold, limit=max_lines)
     lines = []
-    for iy, ix in zip(ys[order], xs[order]):
+    for iy, ix in peaks:
         o = out[:, iy, ix]
         cx, cy = float((ix + o[1]) * STRIDE), float((iy + o[2]) * STRIDE)
         hl, hh = math.exp(float(o[3])) * STRIDE, math.exp(float(o[4])) * STRIDE
