@@ -1,9 +1,11 @@
-"""Accuracy and speed of marktrace and EasyOCR on the same images, scored by the shared scorer.
+"""Accuracy and speed of marktrace, EasyOCR and RapidOCR on the same images, scored by the shared scorer.
 
-    python bench/headstamps.py ../shared/eval/public-v1 [--engines marktrace easyocr] [--threads 2]
+    python bench/headstamps.py ../shared/eval/public-v1 [--engines marktrace easyocr rapidocr] [--threads 2]
 
-Prints one table per engine (per cell acc / top-k, as ../shared/eval/score.py computes them) and images/second
-over the headstamp crops and over all images. Both engines run on the CPU with the same thread count.
+Prints one table per engine (per cell acc / top-k / character error, as ../shared/eval/score.py computes them)
+and images/second over the headstamp crops and over all images. ``marktrace`` reads headstamps and painted lines;
+``marktrace-headstamps`` only headstamps (the speed comparison on headstamp crops). All engines run on the CPU
+with the same thread count; EasyOCR and RapidOCR use the weights their packages ship.
 """
 
 from __future__ import annotations
@@ -21,14 +23,39 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from model.imageio import decode_image  # noqa: E402
-from model.pipeline import HeadstampReader  # noqa: E402
+from model.pipeline import HeadstampReader, MarkingReader  # noqa: E402
 
 
 def run_marktrace(files: list[Path], threads: int):
+    reader = MarkingReader.from_bundles(threads=threads)
+
+    def one(p: Path) -> list[dict]:
+        return [r.to_json() for r in reader.read(decode_image(p.read_bytes()))]
+    return one
+
+
+def run_marktrace_headstamps(files: list[Path], threads: int):
     reader = HeadstampReader.from_bundles(threads=threads)
 
     def one(p: Path) -> list[dict]:
         return [r.to_json() for r in reader.read(decode_image(p.read_bytes()))]
+    return one
+
+
+def run_rapidocr(files: list[Path], threads: int):
+    from rapidocr_onnxruntime import RapidOCR
+
+    per_model = {f"{m}_intra_op_num_threads": threads for m in ("det", "cls", "rec")}
+    engine = RapidOCR(intra_op_num_threads=threads, inter_op_num_threads=1, **per_model)
+
+    def one(p: Path) -> list[dict]:
+        result, _ = engine(str(p))
+        out = []
+        for box, text, conf in result or []:
+            xs, ys = [pt[0] for pt in box], [pt[1] for pt in box]
+            out.append({"kind": "text", "text": text, "box": [min(xs), min(ys), max(xs), max(ys)],
+                        "score": float(conf)})
+        return out
     return one
 
 
@@ -51,7 +78,8 @@ def run_easyocr(files: list[Path], threads: int):
     return one
 
 
-ENGINES = {"marktrace": run_marktrace, "easyocr": run_easyocr}
+ENGINES = {"marktrace": run_marktrace, "marktrace-headstamps": run_marktrace_headstamps, "easyocr": run_easyocr,
+           "rapidocr": run_rapidocr}
 
 
 def _score(set_dir: Path, preds: Path) -> dict:
@@ -64,7 +92,7 @@ def _score(set_dir: Path, preds: Path) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("set_dir", type=Path)
-    ap.add_argument("--engines", nargs="+", default=list(ENGINES))
+    ap.add_argument("--engines", nargs="+", default=["marktrace", "easyocr", "rapidocr"], choices=list(ENGINES))
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--only", default="", help="substring filter on file names, e.g. headstamp")
     a = ap.parse_args()
@@ -82,11 +110,12 @@ def main() -> None:
                 out.write(json.dumps({"file": f, "seconds": secs[f], "markings": markings}, ensure_ascii=False) + "\n")
         res = _score(a.set_dir, Path(out.name))
         crops = [s for f, s in secs.items() if "headstamp_" in f]
-        print(f"\n## {name} (threads={a.threads})\n\n| cell | acc | top-k | n |\n|---|---|---|---|")
+        print(f"\n## {name} (threads={a.threads})\n\n| cell | acc | top-k | char. error | n |\n|---|---|---|---|---|")
         for cell, v in res["cells"].items():
-            print(f"| {cell} | {v['acc']:.3f} | {v['topk']:.3f} | {v['n']} |")
+            cer = f"{v['cer']:.3f}" if "cer" in v else ""
+            print(f"| {cell} | {v['acc']:.3f} | {v['topk']:.3f} | {cer} | {v['n']} |")
         o = res["overall"]
-        print(f"| overall | {o['acc']:.3f} | {o['topk']:.3f} | {o['n']} |")
+        print(f"| overall | {o['acc']:.3f} | {o['topk']:.3f} | | {o['n']} |")
         if crops:
             median_ms = statistics.median(crops) * 1000
             print(f"\nheadstamp crops: {len(crops) / sum(crops):.2f} images/s (median {median_ms:.0f} ms)")
