@@ -195,15 +195,16 @@ def _warp(rgb: np.ndarray, quads: list[np.ndarray], rng: np.random.Generator, le
     return rgb, [cv2.perspectiveTransform(q[None], m)[0] for q in quads]
 
 
-def render_marking(rng: np.random.Generator, *, level: str, width: int | None = None,
-                   lot: LotText | None = None) -> MarkingScene:
-    """One marking photo with its lines; ``lot`` fixes the lot line (documented cases in tests)."""
+def render_marking(rng: np.random.Generator, *, level: str, width: int | None = None, lot: LotText | None = None,
+                   nomenclature: str | None = None, overpaint: bool | None = None) -> MarkingScene:
+    """One marking photo with its lines; ``lot`` and ``nomenclature`` fix those lines (documented cases in
+    tests), ``overpaint`` forces (or forbids) an old marking under a new coat of paint."""
     w = int(width or rng.choice([320, 400, 480, 640]))
     h = int(w * rng.uniform(0.5, 0.8))
     lot = lot or sample_lot(rng)
     lines: list[tuple[str, bool]] = [(lot.text, lot.circled_factory)]
-    if rng.random() < 0.85:
-        lines.insert(0, (sample_nomenclature(rng), False))
+    if nomenclature or rng.random() < 0.85:
+        lines.insert(0, (nomenclature or sample_nomenclature(rng), False))
     for _ in range(int(rng.integers(0, 2))):
         lines.append((sample_other(rng), False))
     surf = str(rng.choice(list(SURFACES)))
@@ -211,7 +212,8 @@ def render_marking(rng: np.random.Generator, *, level: str, width: int | None = 
     stencil = rng.random() < 0.6
     font_name = str(rng.choice(FONT_NAMES[:3] if stencil else FONT_NAMES))
     colour = np.array(PAINTS[str(rng.choice(list(PAINTS)))], np.float32) * rng.uniform(0.85, 1.1, 3)
-    if level != "clean" and rng.random() < 0.5:  # an old marking under a new coat of paint
+    repaint = (level != "clean" and rng.random() < 0.5) if overpaint is None else overpaint
+    if repaint:  # an old marking under a new coat of paint
         old = [(sample_other(rng), False), (sample_lot(rng).text, False)]
         old_cover, _ = _paint_layer(h, w, old, rng, stencil=stencil, font_name=font_name)
         canvas = _apply_paint(canvas, old_cover, colour * rng.uniform(0.7, 1.0), rng, 1.0)
