@@ -36,6 +36,7 @@ class ReaderConfig:
     n_best: int = 5
     max_heads: int = 12
     batch: int = 32
+    both_ways: bool = True  # also read the strip turned 180 degrees and merge the two n-best lists
 
 
 class HeadstampReader:
@@ -73,27 +74,33 @@ class HeadstampReader:
     def read_heads_batch(self, grays: list[np.ndarray], heads: list[list[CaseHead]]) -> list[list[Read]]:
         """Unwrap each head both ways, recognise all strips in batches, merge the two readings' n-best lists."""
         strips, seams = [], []
+        ways = 2 if self.cfg.both_ways else 1
         for gray, hs in zip(grays, heads):
             for h in hs:
                 seams.append(seam_by_energy(gray, h.rim, band=self.band))
                 strip = unwrap(gray, h.rim, seam_rad=seams[-1], band=self.band)
-                strips += [strip, strip[::-1, ::-1]]  # clockwise, and turned 180 degrees (counter-clockwise)
+                strips += [strip, strip[::-1, ::-1]][:ways]  # clockwise, and turned 180 degrees
         if not strips:
             return [[] for _ in grays]
         x = strips_to_input(strips, height_px=self.input_hw[0], width_px=self.input_hw[1])
         logits = np.concatenate([self.net(x[i:i + self.cfg.batch]) for i in range(0, len(x), self.cfg.batch)])
         out, k = [], 0
         for hs in heads:
-            out.append([self._merge(h, seams[k + j], strips[2 * (k + j)], logits[2 * (k + j)], logits[2 * (k + j) + 1])
-                        for j, h in enumerate(hs)])
+            row = []
+            for j, h in enumerate(hs):
+                i = ways * (k + j)
+                row.append(self._merge(h, seams[k + j], strips[i], logits[i], logits[i + 1] if ways == 2 else None))
+            out.append(row)
             k += len(hs)
         return out
 
-    def _merge(self, head: CaseHead, seam_rad: float, strip: np.ndarray, fwd: np.ndarray, rev: np.ndarray) -> Read:
+    def _merge(self, head: CaseHead, seam_rad: float, strip: np.ndarray, fwd: np.ndarray,
+               rev: np.ndarray | None) -> Read:
         cfg, n = self.cfg, fwd.shape[0]
         hyps = [to_hypothesis(*b, n) for b in beam_search(softmax(fwd), beam=cfg.beam, prune=cfg.prune)]
-        hyps += [_reverse(to_hypothesis(*b, n))
-                 for b in beam_search(softmax(rev), beam=cfg.beam, prune=cfg.prune)]
+        if rev is not None:
+            hyps += [_reverse(to_hypothesis(*b, n))
+                     for b in beam_search(softmax(rev), beam=cfg.beam, prune=cfg.prune)]
         hyps = [h for h in hyps if h.segments]
         if not hyps:
             empty = Hypothesis((), (), (), -math.inf)
