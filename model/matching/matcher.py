@@ -1,10 +1,11 @@
-"""Rank registered lots and headstamp maker codes for a marking's candidate reads.
+"""Rank registered lots for a marking's candidate reads.
 
 Retrieval uses the registry's deletion-key index over skeletons (look-alikes folded, separators dropped), so a
 read within one edit of a lot, plus any number of look-alike swaps, finds it without a scan; unknowns (``?``)
 expand over the alphabet. Ranking aligns every candidate read against every retrieved lot (``align.py``) and
-sums over candidates weighted by their probabilities. The score is a posterior over the retrieved lots plus
-"not in the registry", so it can be read as a probability (the benchmark checks its calibration).
+sums over candidates weighted by their probabilities; a lot registered in another format than the one the
+best read fits, or with the other circled flag, is charged for it. The score is a posterior over the retrieved
+lots plus "not in the registry", so it can be read as a probability (the benchmark checks its calibration).
 """
 
 from __future__ import annotations
@@ -17,11 +18,13 @@ from rapidfuzz.distance import Levenshtein
 
 from model.matching.align import DEFAULT_Q, Alignment, align, chars_of
 from model.matching.confusion import UNKNOWN, default_table, deletion_keys, normalise_marking, skeleton
+from model.matching.formats import parse_lot
 from model.matching.store import LotRecord, Registry
 from model.structures import LineRead
 
 P_UNREGISTERED = 0.05  # prior that a marking's lot is not in the registry
 P_CIRCLE_MISMATCH = 0.2  # the read's circled flag disagrees with the lot's
+P_FORMAT_MISMATCH = 0.5  # the best read fits a lot format and the lot is registered in another one
 MAX_UNKNOWN_EXPANSIONS = 2
 RERANK = 24  # lots kept after the fast edit-distance prefilter
 
@@ -132,6 +135,7 @@ class LotMatcher:
         if circled is None:
             circled = any(normalise_marking(c.text)[1] for c in cands)
         lots = self._retrieve(cands)
+        read_format = parse_lot(cands[0].text, circled_factory=circled).format
         scored = []
         for lot in lots:
             per_read = [align(r, lot.lot_text) for r in reads]
@@ -139,6 +143,8 @@ class LotMatcher:
             logp = _logsumexp(terms)
             if circled != lot.circled_factory and (circled or lot.circled_factory):
                 logp += math.log(P_CIRCLE_MISMATCH)
+            if read_format and lot.format and read_format != lot.format:
+                logp += math.log(P_FORMAT_MISMATCH)
             k = max(range(len(terms)), key=terms.__getitem__)
             scored.append((logp, lot, cands[k].text, per_read[k]))
         exact = [w + sum(math.log(min(max(ch.prob, 0.01), 0.999)) if ch.char != UNKNOWN else math.log(0.1)
