@@ -38,7 +38,7 @@ def _serve(settings: Settings):
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory):
-    settings = Settings(data_dir=tmp_path_factory.mktemp("svc"), max_upload_bytes=2_000_000, max_images=4,
+    settings = Settings(data_dir=tmp_path_factory.mktemp("svc"), max_upload_bytes=2_000_000, max_images=5,
                         max_pixels=4_000_000, api_keys=["k1"])
     server, thread, url = _serve(settings)
     yield url
@@ -74,7 +74,8 @@ def test_read_returns_heads_and_keeps_good_files_beside_bad_ones(service):
     files = [("files", ("head.png", _png(scene.rgb), "image/png")),
              ("files", ("empty.jpg", b"", "image/jpeg")),
              ("files", ("notes.png", b"plain text, not an image", "image/png")),
-             ("files", ("polyglot.jpg", b"%PDF-1.4\n" + _png(scene.rgb), "image/jpeg"))]
+             ("files", ("polyglot.jpg", b"%PDF-1.4\n" + _png(scene.rgb), "image/jpeg")),
+             ("files", ("truncated.png", _png(scene.rgb)[:5000], "image/png"))]
     r = httpx.post(f"{service}/v1/read", files=files, headers=KEY, timeout=60)
     assert r.status_code == 200, r.text
     images = {i["file"]: i for i in r.json()["images"]}
@@ -87,6 +88,7 @@ def test_read_returns_heads_and_keeps_good_files_beside_bad_ones(service):
     assert images["empty.jpg"]["error"]["code"] == "empty_file"
     assert images["notes.png"]["error"]["code"] == "unsupported_image"
     assert images["polyglot.jpg"]["error"]["code"] == "unsupported_image"
+    assert images["truncated.png"]["error"]["code"] == "unsupported_image"
 
 
 def test_request_limits_answer_with_clear_4xx(service):
@@ -96,7 +98,7 @@ def test_request_limits_answer_with_clear_4xx(service):
     huge = httpx.post(f"{service}/v1/read", headers=KEY,
                       files=[("files", ("x.jpg", b"\xff\xd8" + b"0" * 2_100_000, "image/jpeg"))])
     assert huge.status_code == 413 and huge.json()["error"]["code"] == "file_too_large"
-    many = [("files", (f"{k}.png", b"x", "image/png")) for k in range(5)]
+    many = [("files", (f"{k}.png", b"x", "image/png")) for k in range(6)]
     too_many = httpx.post(f"{service}/v1/read", files=many, headers=KEY)
     assert too_many.status_code == 413 and too_many.json()["error"]["code"] == "too_many_images"
     assert httpx.post(f"{service}/v1/read", headers=KEY).status_code == 422
