@@ -81,3 +81,13 @@ def test_renders_are_repeatable_from_the_seed():
     a = render_crop(np.random.default_rng(5), level="worn", size_px=128).rgb
     b = render_crop(np.random.default_rng(5), level="worn", size_px=128).rgb
     assert np.array_equal(a, b)
+
+
+def test_segments_take_runs_in_strip_order():
+    from model.rectify.polar import assign_runs
+
+    # three segments, four runs (one spurious between the first two): order is kept, the spurious run skipped
+    assert assign_runs((0.10, 0.45, 0.80), [0.15, 0.30, 0.50, 0.85]) == [0, 2, 3]
+    # one run for two segments: the nearer segment takes it, the other keeps its own position
+    assert assign_runs((0.20, 0.60), [0.62]) == [None, 0]
+    assert assign_runs((), [0.5]) == [] and assign_runs((0.3,), []) == [None]

@@ -127,19 +127,42 @@ def glyph_runs(strip: np.ndarray, *, min_gap_frac: float = 0.055, min_len_frac: 
     return sorted(((a % w, a % w + (b - a)) for a, b in out))
 
 
-def segment_clocks(strip: np.ndarray, seam_rad: float, positions: tuple[float, ...], *,
-                   snap_h: float = 1.5) -> tuple[float, ...]:
+def assign_runs(positions: tuple[float, ...], centres: list[float], *, miss: float = 0.25) -> list[int | None]:
+    """Match segments to glyph runs in strip order (both lists increase from the seam): the monotone assignment
+    that minimises the distance between each segment's position and its run's centre (strip fractions); a
+    segment left without a run costs ``miss``. Returns each segment's run index or None."""
+    n, m = len(positions), len(centres)
+    cost = np.full((n + 1, m + 1), np.inf)
+    cost[0, :] = 0.0
+    move = np.zeros((n + 1, m + 1), np.int8)  # 1: segment i takes run j, 2: segment i unassigned, 3: run j skipped
+    for i in range(1, n + 1):
+        for j in range(m + 1):
+            best, how = cost[i - 1, j] + miss, 2
+            if j and cost[i, j - 1] < best:
+                best, how = cost[i, j - 1], 3
+            if j and cost[i - 1, j - 1] + abs(positions[i - 1] - centres[j - 1]) < best:
+                best, how = cost[i - 1, j - 1] + abs(positions[i - 1] - centres[j - 1]), 1
+            cost[i, j], move[i, j] = best, how
+    out: list[int | None] = [None] * n
+    i, j = n, m
+    while i > 0:
+        how = move[i, j]
+        if how == 1:
+            out[i - 1] = j - 1
+            i, j = i - 1, j - 1
+        elif how == 2:
+            i -= 1
+        else:
+            j -= 1
+    return out
+
+
+def segment_clocks(strip: np.ndarray, seam_rad: float, positions: tuple[float, ...]) -> tuple[float, ...]:
     """Clock hour of each read segment. ``positions`` are the recognizer's segment centres as fractions of the
-    strip (CTC emits characters a little early, so these run up to an hour ahead of the glyphs); when the strip
-    has one glyph run per segment, each within ``snap_h`` hours of its position, the runs' centres are used."""
+    strip; CTC places characters only roughly, so each segment takes the centre of the glyph run it is matched
+    to (:func:`assign_runs`) and keeps its own position where no run is left for it."""
     w = strip.shape[1]
-    ctc = [clock_hour(seam_rad + 2.0 * math.pi * p) for p in positions]
-    runs = [clock_hour(seam_rad + 2.0 * math.pi * (a + b) / 2 / w) for a, b in glyph_runs(strip)]
-    if len(runs) == len(ctc) and all(min(abs(r - c) % 12, 12 - abs(r - c) % 12) < snap_h for r, c in zip(runs, ctc)):
-        return tuple(runs)
-    out = []
-    for c in ctc:  # otherwise each segment moves to the nearest run just ahead of it, if there is one
-        ahead = [((r - c + 0.5) % 12 - 0.5, r) for r in runs]
-        ahead = [(d, r) for d, r in ahead if d < snap_h + 0.5]
-        out.append(min(ahead, key=lambda t: abs(t[0]))[1] if ahead else c)
-    return tuple(out)
+    centres = [(a + b) / 2 / w for a, b in glyph_runs(strip)]
+    runs = assign_runs(positions, centres)
+    return tuple(clock_hour(seam_rad + 2.0 * math.pi * (centres[r] if r is not None else p))
+                 for p, r in zip(positions, runs))
