@@ -58,9 +58,13 @@ class FusedRead:
     evidence: tuple[Sighting, ...]
 
 
+SEPARATORS = frozenset("*+.★")  # star and dot separators: often confused with each other, carry no code
+
+
 def cyclic_key(segments: Sequence[str]) -> tuple[str, ...]:
-    """Segments normalised and rotated to their smallest rotation, so reads from different seams agree."""
-    segs = [normalise_glyphs(s) for s in segments]
+    """Segments normalised, separator-only segments dropped, rotated to their smallest rotation, so reads from
+    different seams (and with a star read as a cross) agree. The NATO ⊕ is kept: it is a code."""
+    segs = [normalise_glyphs(s) for s in segments if s and not set(s) <= SEPARATORS]
     if not segs:
         return ()
     return min(tuple(segs[i:] + segs[:i]) for i in range(len(segs)))
