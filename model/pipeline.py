@@ -170,7 +170,7 @@ class LotReader:
         x = strips_to_input(strips, height_px=h, width_px=w)
         logits = np.concatenate([self.net(x[i:i + self.cfg.batch]) for i in range(0, len(x), self.cfg.batch)])
         reads = [self._line(ln, logits[2 * k], logits[2 * k + 1]) for k, ln in enumerate(lines)]
-        return _label_lot(reads)
+        return _label_lot(_merge_duplicates(lines, reads))
 
     def _line(self, ln: LineBox, up: np.ndarray, down: np.ndarray) -> LineRead:
         best = None
@@ -181,11 +181,39 @@ class LotReader:
         beams, quad = best
         total = sum(b[1] for b in beams) or 1.0
         cands = tuple(TextCandidate(normalise_marking(decode_line(k))[0], p / total)
-                      for k, p, _ in beams[: self.cfg.n_best])
+                      for k, p, *_ in beams[: self.cfg.n_best])
         text, circled = normalise_marking(decode_line(beams[0][0]))
         probs = beams[0][2]
         return LineRead("text", tuple((float(x), float(y)) for x, y in quad), text, tuple(probs), cands,
                         circled, detection_score=ln.score)
+
+
+def _merge_duplicates(lines: list[LineBox], reads: list[LineRead]) -> list[LineRead]:
+    """One read per painted line: detections centred on the same line are pooled, their candidates' mass summed
+    by text; the line keeps the geometry and character probabilities of the member that read the winner."""
+    groups: list[list[int]] = []
+    for k in sorted(range(len(reads)), key=lambda k: -lines[k].score):
+        for g in groups:
+            if any(lines[j].contains(lines[k].cx, lines[k].cy) or lines[k].contains(lines[j].cx, lines[j].cy)
+                   for j in g):
+                g.append(k)
+                break
+        else:
+            groups.append([k])
+    out = []
+    for g in groups:
+        mass: dict[str, float] = {}
+        for k in g:
+            for c in reads[k].candidates:
+                mass[c.text] = mass.get(c.text, 0.0) + c.score / len(g)
+        ranked = sorted(mass.items(), key=lambda kv: -kv[1])[:5]
+        cands = tuple(TextCandidate(t, m) for t, m in ranked)
+        owner = next((k for k in g if reads[k].text == ranked[0][0]), None)
+        if owner is None:  # the pooled winner was nobody's first read: no per-character probabilities for it
+            out.append(dataclasses.replace(reads[g[0]], text=ranked[0][0], char_probs=(), candidates=cands))
+        else:
+            out.append(dataclasses.replace(reads[owner], candidates=cands))
+    return out
 
 
 def _label_lot(reads: list[LineRead]) -> list[LineRead]:

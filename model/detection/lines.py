@@ -26,6 +26,12 @@ class LineBox:
     angle_rad: float
     score: float
 
+    def contains(self, x: float, y: float, *, across: float = 0.5) -> bool:
+        """Whether (x, y) lies on this line: within its length, and within ``across`` of its half-height."""
+        c, s = math.cos(self.angle_rad), math.sin(self.angle_rad)
+        dx, dy = x - self.cx, y - self.cy
+        return abs(dx * c + dy * s) < self.half_len and abs(-dx * s + dy * c) < across * self.half_h
+
     def quad(self) -> np.ndarray:
         """(4, 2) corners top-left, top-right, bottom-right, bottom-left (for the angle as given)."""
         c, s = math.cos(self.angle_rad), math.sin(self.angle_rad)
@@ -81,3 +87,4 @@ def decode_lines(out: np.ndarray, box: Letterbox, *, threshold: float = 0.3, max
         lines.append(LineBox((cx - box.pad_x) / box.scale, (cy - box.pad_y) / box.scale, hl / box.scale,
                              hh / box.scale, ang, float(heat[iy, ix])))
     return lines
+
