@@ -252,10 +252,18 @@ class MarkingReader:
         out: list[list[Read | LineRead]] = [list(r) for r in self.headstamps.read_batch(images)]
         if self.lots is not None:
             for reads, rgb in zip(out, images):
-                reads.extend(self.lots.read(rgb))
+                heads = [r.head.rim for r in reads if isinstance(r, Read)]
+                reads.extend(ln for ln in self.lots.read(rgb) if not _on_a_head(ln, heads))
         return out
 
     @property
     def nets(self) -> list[OnnxNet]:
         nets = [self.headstamps.net] + ([self.headstamps.detector.net] if self.headstamps.detector.net else [])
         return nets + ([self.lots.detector, self.lots.net] if self.lots else [])
+
+
+def _on_a_head(line: LineRead, rims: list) -> bool:
+    """Whether a painted-line detection sits on a case head (its text is the headstamp's, read as such)."""
+    cx = sum(p[0] for p in line.quad) / 4
+    cy = sum(p[1] for p in line.quad) / 4
+    return any(math.hypot(cx - r.cx, cy - r.cy) < r.a_px for r in rims)

@@ -65,8 +65,9 @@ def test_match_reads_and_records_sightings(tmp_path):
                 data_dir=tmp_path / "data")
     assert proc.returncode == 0, proc.stderr
     row = json.loads(proc.stdout)
-    assert len(row["markings"]) == 1
-    marking = row["markings"][0]
+    heads = [m for m in row["markings"] if m["kind"] == "headstamp"]
+    assert len(heads) == 1
+    marking = heads[0]
     assert all({"code", "maker", "score", "explanation", "source"} <= set(m) for m in marking["matches"])
     registry = Registry.open(f"sqlite:///{tmp_path / 'data' / 'registry.sqlite'}")
     seen = [s for s in registry.sightings() if s.kind == "headstamp"]

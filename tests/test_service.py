@@ -62,7 +62,8 @@ def test_health_ready_version_and_api_keys(service):
     assert httpx.get(f"{service}/v1/version").status_code == 401
     assert httpx.get(f"{service}/v1/version", headers={"X-API-Key": "nope"}).status_code == 403
     v = httpx.get(f"{service}/v1/version", headers=KEY).json()
-    assert {b["name"] for b in v["bundles"]} == {"headstamp_recognizer", "case_head_detector"}
+    assert {b["name"] for b in v["bundles"]} == {"headstamp_recognizer", "case_head_detector", "line_detector",
+                                                 "lot_recognizer"}
     assert all(len(b["sha256"]) == 64 for b in v["bundles"])
     spec = httpx.get(f"{service}/openapi.json").json()
     assert {"/v1/read", "/v1/match", "/v1/lots", "/v1/sightings", "/readyz"} <= set(spec["paths"])
