@@ -21,7 +21,7 @@ class Settings(BaseSettings):
     max_request_bytes: int = 100_000_000  # all files of one request
     max_images: int = 16  # per request
     max_pixels: int = 50_000_000  # per image, before decoding (decompression bombs)
-    micro_batch_images: int = 8  # images collected into one recogniser run across concurrent requests
+    micro_batch_images: int = 1  # >1: images collected into one recogniser run across requests (pays on GPU)
     micro_batch_wait_ms: float = 8.0  # how long the first image waits for company
     request_timeout_s: float = 60.0
     max_video_seconds: float = 300.0  # longer videos are read up to this point

@@ -39,7 +39,7 @@ def _serve(settings: Settings):
 @pytest.fixture(scope="module")
 def service(tmp_path_factory):
     settings = Settings(data_dir=tmp_path_factory.mktemp("svc"), max_upload_bytes=2_000_000, max_images=5,
-                        max_pixels=4_000_000, api_keys=["k1"])
+                        max_pixels=4_000_000, api_keys=["k1"], micro_batch_images=4)
     server, thread, url = _serve(settings)
     yield url
     server.should_exit = True
