@@ -1,4 +1,5 @@
-"""Archive batch throughput: ``marktrace batch`` over a folder of rendered photos with 1 and 2 worker processes.
+"""Archive batch throughput: ``marktrace batch`` over a folder of rendered photos with 1 and 2 worker processes
+and with the Ray engine (a local Ray instance, 2 actors; its start-up is included).
 
     python bench/batch.py [--images 60]
 """
@@ -33,14 +34,15 @@ def main() -> None:
         for k in range(a.images):
             scene = render_frame(rng, level="worn") if k % 4 == 0 else render_crop(rng, level="worn")
             Image.fromarray(scene.rgb).save(folder / f"{k:04d}.jpg", quality=88)
-        print("| workers | images | wall s | images/s |\n|---|---|---|---|")
-        for w in a.workers:
-            out = Path(tmp) / f"out_{w}.jsonl"
+        print("| engine | workers | images | wall s | images/s |\n|---|---|---|---|---|")
+        runs = [("local", w) for w in a.workers] + [("ray", max(a.workers))]
+        for engine, w in runs:
+            out = Path(tmp) / f"out_{engine}_{w}.jsonl"
             t0 = time.perf_counter()
             subprocess.run([sys.executable, "-m", "serve.cli", "batch", str(folder), "--out", str(out),
-                            "--workers", str(w)], cwd=ROOT, check=True, stderr=subprocess.DEVNULL)
+                            "--workers", str(w), "--engine", engine], cwd=ROOT, check=True, stderr=subprocess.DEVNULL)
             wall = time.perf_counter() - t0
-            print(f"| {w} | {a.images} | {wall:.1f} | {a.images / wall:.2f} |")
+            print(f"| {engine} | {w} | {a.images} | {wall:.1f} | {a.images / wall:.2f} |")
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ dropped and redone). Duplicate images (same bytes) are read once; later copies p
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import multiprocessing as mp
@@ -26,6 +27,8 @@ IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".g
 class BatchOptions:
     device: str = "cpu"
     workers: int = 1
+    engine: str = "local"  # local (this machine's processes) | ray (Ray Data actors)
+    ray_address: str | None = None  # an existing Ray cluster; None starts a local one
     match: bool = False
     registry: str | None = None
     record: bool = False
@@ -150,11 +153,42 @@ def run(root: Path, paths: list[Path], out: Path, opts: BatchOptions) -> tuple[i
     return written, errors
 
 
+class _RayScorer:
+    """A Ray Data actor: loads the bundles once, then scores batches of (file, path) rows."""
+
+    def __init__(self, opts: BatchOptions) -> None:
+        _init(opts)
+
+    def __call__(self, batch: dict) -> dict:
+        import numpy as np
+
+        rows = [_score((str(rel), str(path))) for rel, path in zip(batch["rel"], batch["path"])]
+        return {"row": np.array([json.dumps(r, ensure_ascii=False) for r in rows], dtype=object)}
+
+
+def _ray_rows(jobs: list[tuple[str, str]], opts: BatchOptions) -> Iterator[dict]:
+    """Score on Ray Data: an actor pool of ``workers`` actors (one GPU each with --device cuda), results
+    streamed back to this process, which alone writes the journal."""
+    import ray
+
+    if not ray.is_initialized():
+        ray.init(address=opts.ray_address, include_dashboard=False, log_to_driver=False,
+                 **({} if opts.ray_address else {"num_cpus": max(1, opts.workers)}))
+    ds = ray.data.from_items([{"rel": rel, "path": path} for rel, path in jobs])
+    gpu = {"num_gpus": 1} if opts.device == "cuda" else {}
+    scored = ds.map_batches(_RayScorer, fn_constructor_args=(dataclasses.replace(opts, workers=1),), batch_size=4,
+                            concurrency=max(1, opts.workers), num_cpus=1, **gpu)
+    for batch in scored.iter_batches(batch_size=1, batch_format="numpy"):
+        yield json.loads(str(batch["row"][0]))
+
+
 def _results(todo: list[tuple[str, str, str | None]], opts: BatchOptions) -> Iterator[dict]:
     jobs = [(rel, path) for rel, path, _ in todo]
     digests = {rel: d for rel, _, d in todo}
     where = dict(jobs)
-    if opts.workers <= 1:
+    if opts.engine == "ray":
+        rows = _ray_rows(jobs, opts)
+    elif opts.workers <= 1:
         _init(opts)
         rows = map(_score, jobs)
     else:
@@ -163,7 +197,7 @@ def _results(todo: list[tuple[str, str, str | None]], opts: BatchOptions) -> Ite
     for row in rows:
         exif = exif_of(Path(where[row["file"]]).read_bytes()) if "error" not in row else {}
         yield {**row, "sha256": digests[row["file"]], **({"exif": exif} if exif else {})}
-    if opts.workers > 1:
+    if opts.engine != "ray" and opts.workers > 1:
         pool.close()
         pool.join()
 

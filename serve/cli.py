@@ -104,8 +104,9 @@ def cmd_batch(args: argparse.Namespace) -> int:
     already = len(done_files(out)[0])
     if already:
         print(f"marktrace: resuming: {already} files already in {out} (--overwrite starts over)", file=sys.stderr)
-    opts = BatchOptions(device=args.device, workers=args.workers, match=args.match, registry=args.registry,
-                        record=args.record, place=args.place, seen_on=args.seen_on)
+    opts = BatchOptions(device=args.device, workers=args.workers, engine=args.engine, ray_address=args.ray_address,
+                        match=args.match, registry=args.registry, record=args.record, place=args.place,
+                        seen_on=args.seen_on)
     written, errors = run(root, paths, out, opts)
     print(f"marktrace: {len(paths)} files, {written} written now, {errors} errors -> {out}", file=sys.stderr)
     return 0
@@ -196,7 +197,9 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--out", required=True)
     b.add_argument("--all-files", action="store_true", help="try every file, not only image suffixes")
     b.add_argument("--match", action="store_true", help="match every read against the registry")
-    b.add_argument("--workers", type=int, default=1, help="parallel worker processes")
+    b.add_argument("--workers", type=int, default=1, help="parallel worker processes (Ray: actors)")
+    b.add_argument("--engine", choices=["local", "ray"], default="local", help="local processes or Ray Data")
+    b.add_argument("--ray-address", help="an existing Ray cluster (default: start a local one)")
     b.add_argument("--overwrite", action="store_true", help="start over instead of resuming OUT")
     _sighting_args(b)
     b.set_defaults(func=cmd_batch)

@@ -63,18 +63,19 @@ def test_killed_run_resumes_without_losing_or_repeating(tmp_path):
     assert all("markings" in r and "seconds" in r for r in rows)
 
 
-def test_two_workers_give_the_same_rows(tmp_path):
+def test_workers_and_the_ray_engine_give_the_same_rows(tmp_path):
     folder = tmp_path / "archive"
     folder.mkdir()
     _folder(folder, n=6)
-    one, two = tmp_path / "one.jsonl", tmp_path / "two.jsonl"
-    for out, workers in ((one, "1"), (two, "2")):
-        r = subprocess.run(_cmd(folder, out, "--workers", workers), cwd=ROOT, capture_output=True, text=True,
-                           timeout=300)
+    one, two, ray = tmp_path / "one.jsonl", tmp_path / "two.jsonl", tmp_path / "ray.jsonl"
+    for out, extra in ((one, ["--workers", "1"]), (two, ["--workers", "2"]),
+                       (ray, ["--engine", "ray", "--workers", "2"])):
+        r = subprocess.run(_cmd(folder, out, *extra), cwd=ROOT, capture_output=True, text=True, timeout=300)
         assert r.returncode == 0, r.stderr
 
     def rows(p):
         return {r["file"]: [m.get("segments") or m.get("text") for m in r["markings"]]
                 for r in map(json.loads, p.read_text().splitlines())}
 
-    assert rows(one) == rows(two)
+    assert rows(one) == rows(two) == rows(ray)
+    assert len(rows(ray)) == 8  # six photos, a copy, a geotagged one
