@@ -109,6 +109,11 @@ def cmd_batch(args: argparse.Namespace) -> int:
                         seen_on=args.seen_on)
     written, errors = run(root, paths, out, opts)
     print(f"marktrace: {len(paths)} files, {written} written now, {errors} errors -> {out}", file=sys.stderr)
+    if args.report:
+        from serve.report import write_report
+
+        n = write_report(out, root, Path(args.report))
+        print(f"marktrace: report of {n} images -> {args.report}", file=sys.stderr)
     return 0
 
 
@@ -201,6 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--engine", choices=["local", "ray"], default="local", help="local processes or Ray Data")
     b.add_argument("--ray-address", help="an existing Ray cluster (default: start a local one)")
     b.add_argument("--overwrite", action="store_true", help="start over instead of resuming OUT")
+    b.add_argument("--report", help="also write an HTML report (thumbnails with overlays, reads, counts)")
     _sighting_args(b)
     b.set_defaults(func=cmd_batch)
     m = sub.add_parser("match", help="read images and match each read against the registry")

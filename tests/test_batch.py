@@ -49,7 +49,9 @@ def test_killed_run_resumes_without_losing_or_repeating(tmp_path):
     assert 3 <= first < 12, "the run was not interrupted midway"
     with open(out, "ab") as f:
         f.write(b'{"file": "img_09.jpg", "markin')  # a torn line, as a kill during a write leaves
-    again = subprocess.run(_cmd(folder, out), cwd=ROOT, capture_output=True, text=True, timeout=300)
+    report = tmp_path / "report.html"
+    again = subprocess.run(_cmd(folder, out, "--report", str(report)), cwd=ROOT, capture_output=True, text=True,
+                           timeout=300)
     assert again.returncode == 0, again.stderr
     assert "resuming" in again.stderr
     rows = [json.loads(line) for line in out.read_text().splitlines()]
@@ -61,6 +63,9 @@ def test_killed_run_resumes_without_losing_or_repeating(tmp_path):
     assert sorted(r.get("duplicate_of", "") for r in pair) == ["", "copy_of_03.jpg"]
     assert by_file["geotagged.jpg"]["exif"] == {"datetime": "2016:07:14 10:21:00", "gps": [34.46, 40.92]}
     assert all("markings" in r and "seconds" in r for r in rows)
+    page = report.read_text()
+    assert page.count("<img ") == len(expected) - 1  # every image but the duplicate has its thumbnail
+    assert "Counts by maker" in page and "duplicate of" in page
 
 
 def test_workers_and_the_ray_engine_give_the_same_rows(tmp_path):
