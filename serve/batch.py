@@ -122,7 +122,7 @@ def run(root: Path, paths: list[Path], out: Path, opts: BatchOptions) -> tuple[i
     todo: list[tuple[str, str, str | None]] = []
     dup_rows = []
     for p in paths:
-        rel = p.relative_to(root).as_posix()
+        rel = p.relative_to(root).as_posix() if p.is_relative_to(root) else str(p)
         if rel in done:
             continue
         try:

@@ -93,14 +93,19 @@ def cmd_read(args: argparse.Namespace) -> int:
 def cmd_batch(args: argparse.Namespace) -> int:
     from serve.batch import BatchOptions, done_files, run
 
-    root = Path(args.dir)
-    if not root.is_dir():
-        print(f"marktrace: {root} is not a folder", file=sys.stderr)
+    source = Path(args.dir)
+    if source.is_dir():
+        root, paths = source, list_images(source, all_files=args.all_files)
+    elif source.is_file():  # a file list: one path a line, relative to the list's folder or absolute
+        root = source.parent
+        lines = [ln.strip() for ln in source.read_text(encoding="utf-8").splitlines()]
+        paths = [root / ln if not Path(ln).is_absolute() else Path(ln) for ln in lines if ln and not ln.startswith("#")]
+    else:
+        print(f"marktrace: {source} is neither a folder nor a file list", file=sys.stderr)
         return 2
     out = Path(args.out)
     if args.overwrite and out.exists():
         out.unlink()
-    paths = list_images(root, all_files=args.all_files)
     already = len(done_files(out)[0])
     if already:
         print(f"marktrace: resuming: {already} files already in {out} (--overwrite starts over)", file=sys.stderr)
@@ -197,7 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("read", help="read images and print one JSON line each (default: the bundled samples)")
     r.add_argument("images", nargs="*", type=Path)
     r.set_defaults(func=cmd_read)
-    b = sub.add_parser("batch", help="read every image under DIR into a prediction JSONL file")
+    b = sub.add_parser("batch", help="read every image under DIR (or in a file list) into a prediction JSONL file")
     b.add_argument("dir")
     b.add_argument("--out", required=True)
     b.add_argument("--all-files", action="store_true", help="try every file, not only image suffixes")

@@ -84,3 +84,17 @@ def test_workers_and_the_ray_engine_give_the_same_rows(tmp_path):
 
     assert rows(one) == rows(two) == rows(ray)
     assert len(rows(ray)) == 8  # six photos, a copy, a geotagged one
+
+
+def test_a_file_list_reads_the_listed_files_and_reports_missing_ones(tmp_path):
+    folder = tmp_path / "archive"
+    folder.mkdir()
+    _folder(folder, n=6)
+    listing = tmp_path / "list.txt"
+    listing.write_text(f"# photos to score\narchive/img_00.jpg\n{folder / 'img_01.jpg'}\narchive/missing.jpg\n")
+    out = tmp_path / "preds.jsonl"
+    r = subprocess.run(_cmd(listing, out), cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    rows = {row["file"]: row for row in map(json.loads, out.read_text().splitlines())}
+    assert set(rows) == {"archive/img_00.jpg", "archive/img_01.jpg", "archive/missing.jpg"}
+    assert "error" in rows["archive/missing.jpg"] and "error" not in rows["archive/img_00.jpg"]
