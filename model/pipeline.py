@@ -263,7 +263,6 @@ class MarkingReader:
 
 
 def _on_a_head(line: LineRead, rims: list) -> bool:
-    """Whether a painted-line detection sits on a case head (its text is the headstamp's, read as such)."""
-    cx = sum(p[0] for p in line.quad) / 4
-    cy = sum(p[1] for p in line.quad) / 4
-    return any(math.hypot(cx - r.cx, cy - r.cy) < r.a_px for r in rims)
+    """Whether a painted-line detection lies wholly on a case head (its text is the headstamp's, read as such);
+    a line that runs past the rim, such as a lot whose factory code is circled, is kept."""
+    return any(all(math.hypot(x - r.cx, y - r.cy) < r.a_px for x, y in line.quad) for r in rims)

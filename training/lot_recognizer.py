@@ -30,6 +30,7 @@ def main() -> None:
     ap.add_argument("--val", type=int, default=600)
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--init", type=Path, help="warm-start from a bundle's weights.pt")
     a = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     torch.set_num_threads(a.threads)
@@ -47,6 +48,8 @@ def main() -> None:
         return train_x[idx], [train_y[i] for i in idx]
 
     model = build_crnn(cfg)
+    if a.init:
+        model.load_state_dict(torch.load(a.init, map_location="cpu"))
     metrics = train_ctc(model, batches, val, LoopConfig(minutes=a.minutes, lr=a.lr))
     logging.info("metrics %s", metrics)
     a.out.mkdir(parents=True, exist_ok=True)

@@ -32,6 +32,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, required=True)
     ap.add_argument("--count", type=int, default=6000)
     ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--lines-only", action="store_true", help="skip the detector shard (recognizer data only)")
     a = ap.parse_args()
     rng = np.random.default_rng(a.seed)
     strips, texts, det_pixels, det_quads = [], [], [], []
@@ -45,12 +46,15 @@ def main() -> None:
                 head, rest = text.split("-", 1)
                 text = f"(({head}))-{rest}"
             texts.append(text)
+        if a.lines_only:
+            continue
         x, box = letterbox(scene.rgb, DET_SIDE)
         det_pixels.append(((x.transpose(1, 2, 0) + 0.5) * 255).round().astype(np.uint8))
         det_quads.append([(line.quad * box.scale + [box.pad_x, box.pad_y]).round(2).tolist() for line in scene.lines])
     a.out.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(a.out / "lines.npz", pixels=np.stack(strips), texts=np.array(texts))
-    np.savez_compressed(a.out / "scenes.npz", pixels=np.stack(det_pixels), quads=json.dumps(det_quads))
+    if not a.lines_only:
+        np.savez_compressed(a.out / "scenes.npz", pixels=np.stack(det_pixels), quads=json.dumps(det_quads))
 
 
 if __name__ == "__main__":
