@@ -83,7 +83,7 @@ class HeadstampReader:
         if not strips:
             return [[] for _ in grays]
         x = strips_to_input(strips, height_px=self.input_hw[0], width_px=self.input_hw[1])
-        logits = np.concatenate([self.net(x[i:i + self.cfg.batch]) for i in range(0, len(x), self.cfg.batch)])
+        logits = self.net.batched(x, self.cfg.batch)
         out, k = [], 0
         for hs in heads:
             row = []
@@ -162,19 +162,16 @@ class LotReader:
             return []
         gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
         h, w = self.input_hw
-        strips = []
-        for ln in lines:  # each line both ways up: the detector's angle is only known modulo 180 degrees
-            q = ln.quad()
-            strips += [flatten_line(gray, q, height_px=h, width_px=w),
-                       flatten_line(gray, turn_quad(q), height_px=h, width_px=w)]
+        quads = [(ln.quad(), turn_quad(ln.quad())) for ln in lines]  # both ways up: angle known modulo 180 deg
+        strips = [flatten_line(gray, q, height_px=h, width_px=w) for pair in quads for q in pair]
         x = strips_to_input(strips, height_px=h, width_px=w)
-        logits = np.concatenate([self.net(x[i:i + self.cfg.batch]) for i in range(0, len(x), self.cfg.batch)])
-        reads = [self._line(ln, logits[2 * k], logits[2 * k + 1]) for k, ln in enumerate(lines)]
+        logits = self.net.batched(x, self.cfg.batch)
+        reads = [self._line(ln, quads[k], logits[2 * k], logits[2 * k + 1]) for k, ln in enumerate(lines)]
         return _label_lot(_merge_duplicates(lines, reads))
 
-    def _line(self, ln: LineBox, up: np.ndarray, down: np.ndarray) -> LineRead:
+    def _line(self, ln: LineBox, quads: tuple[np.ndarray, np.ndarray], up: np.ndarray, down: np.ndarray) -> LineRead:
         best = None
-        for logits, quad in ((up, ln.quad()), (down, turn_quad(ln.quad()))):
+        for logits, quad in zip((up, down), quads):
             beams = beam_search(softmax(logits), beam=self.cfg.beam, prune=self.cfg.prune)
             if beams and (best is None or beams[0][1] > best[0][0][1]):
                 best = (beams, quad)

@@ -35,3 +35,7 @@ class OnnxNet:
 
     def __call__(self, batch: np.ndarray) -> np.ndarray:
         return self.session.run(None, {self.input_name: batch})[0]
+
+    def batched(self, x: np.ndarray, batch: int) -> np.ndarray:
+        """Outputs for ``x`` (N, ...) computed ``batch`` rows at a time and concatenated."""
+        return np.concatenate([self(x[i:i + batch]) for i in range(0, len(x), batch)])

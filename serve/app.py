@@ -22,10 +22,10 @@ from sqlalchemy import text
 
 from model.imageio import ImageDecodeError, decode_image
 from model.matching.headstamps import HeadstampMatcher, SegmentsCandidate
-from model.matching.matcher import LotMatcher, ReadCandidate, line_candidates
+from model.matching.matcher import LotMatcher, ReadCandidate
+from model.matching.reads import ReadMatcher
 from model.matching.store import Registry
 from model.pipeline import MarkingReader
-from model.structures import LineRead
 from model.video import VideoReader
 from model.videoio import Frame, SamplingConfig, VideoDecodeError, sample_frames, sharpness
 from serve import schemas
@@ -54,6 +54,7 @@ class Engine:
     registry: Registry
     lots: LotMatcher
     headstamps: HeadstampMatcher
+    match: ReadMatcher
     batcher: MicroBatcher | None
 
 
@@ -76,8 +77,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             batcher = MicroBatcher(reader.read_batch, max_images=settings.micro_batch_images,
                                    wait_ms=settings.micro_batch_wait_ms)
             batcher.start()
-        app.state.engine = Engine(settings, reader, registry, LotMatcher(registry),
-                                  HeadstampMatcher(registry.headstamp_codes()), batcher)
+        matcher = ReadMatcher(registry)
+        app.state.engine = Engine(settings, reader, registry, matcher.lots, matcher.headstamps, matcher, batcher)
         log.info("marktrace ready on %s, registry %s", settings.device, registry.engine.url.render_as_string())
         yield
         if batcher:
@@ -147,11 +148,7 @@ async def _read_one(eng: Engine, name: str, data: bytes) -> schemas.ImageResult:
 
 def _matches(eng: Engine, r) -> list[dict]:
     """Registry matches of one read: maker codes for a headstamp, lots for a lot line, none for other text."""
-    if isinstance(r, LineRead):
-        found = eng.lots.match(line_candidates(r), circled=r.circled_factory) if r.kind == "lot" else []
-    else:
-        found = eng.headstamps.match([SegmentsCandidate(c.segments, c.score) for c in r.candidates])
-    return [x.to_json() for x in found]
+    return [x.to_json() for x in eng.match(r)]
 
 
 def _frames_of(blobs: list[bytes], every_s: float, settings: Settings) -> list[Frame]:

@@ -96,7 +96,7 @@ _worker: dict = {}
 def _init(opts: BatchOptions) -> None:
     from model.matching.store import Registry
     from model.pipeline import MarkingReader
-    from serve.cli import ReadMatcher
+    from serve.cli import SightingRecorder
 
     threads = max(1, (os.cpu_count() or 2) // max(1, opts.workers))
     _worker["reader"] = MarkingReader.from_bundles(device=opts.device, threads=threads)
@@ -105,7 +105,7 @@ def _init(opts: BatchOptions) -> None:
         from serve.settings import Settings
 
         registry = Registry.open(opts.registry or Settings().registry())
-        _worker["matcher"] = ReadMatcher(registry, record=opts.record, place=opts.place, seen_on=opts.seen_on)
+        _worker["matcher"] = SightingRecorder(registry, record=opts.record, place=opts.place, seen_on=opts.seen_on)
 
 
 def _score(job: tuple[str, str]) -> dict:

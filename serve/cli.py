@@ -12,8 +12,8 @@ from pathlib import Path
 
 from model.imageio import ImageDecodeError, decode_image
 from model.matching.files import export_file, import_file
-from model.matching.headstamps import HeadstampMatcher, SegmentsCandidate
-from model.matching.matcher import LotMatcher, line_candidates
+from model.matching.matcher import LotMatcher
+from model.matching.reads import ReadMatcher
 from model.matching.store import Registry
 from model.pipeline import MarkingReader
 from model.structures import LineRead, Read
@@ -25,41 +25,32 @@ MATCH_THRESHOLD = 0.5  # a sighting is linked to a maker code or lot only above 
 SAMPLES_DIR = Path(__file__).resolve().parent.parent / "samples"  # the checkout's samples/ (editable install)
 
 
-class ReadMatcher:
+class SightingRecorder:
     """Matches each read against the registry and, when asked, records it as a sighting."""
 
     def __init__(self, registry: Registry, *, record: bool = False, place: str | None = None,
                  seen_on: str | None = None) -> None:
         self.registry = registry
-        self.headstamps = HeadstampMatcher(registry.headstamp_codes())
-        self.lots = LotMatcher(registry)
+        self.match = ReadMatcher(registry)
         self.record, self.place, self.seen_on = record, place, seen_on
 
     def __call__(self, read: Read | LineRead, image_ref: str) -> dict:
-        if isinstance(read, LineRead):
-            return self._lot(read, image_ref)
-        cands = [SegmentsCandidate(c.segments, c.score) for c in read.candidates]
-        matches = self.headstamps.match(cands)
-        if self.record and read.best.segments:
+        if isinstance(read, LineRead) and read.kind != "lot":
+            return {}
+        matches = self.match(read)
+        text = read.text if isinstance(read, LineRead) else " ".join(read.best.segments)
+        if self.record and text:
             top = matches[0] if matches and matches[0].score >= MATCH_THRESHOLD else None
-            self.registry.add_sighting(kind="headstamp", read_text=" ".join(read.best.segments),
-                                       image_ref=image_ref, headstamp_code=top.code if top else None,
+            if isinstance(read, LineRead):
+                ref = {"kind": "lot", "lot_id": top.lot.id if top else None}
+            else:
+                ref = {"kind": "headstamp", "headstamp_code": top.code if top else None}
+            self.registry.add_sighting(**ref, read_text=text, image_ref=image_ref,
                                        score=top.score if top else None, place=self.place, seen_on=self.seen_on)
         return {"matches": [m.to_json() for m in matches]}
 
-    def _lot(self, read: LineRead, image_ref: str) -> dict:
-        if read.kind != "lot":
-            return {}
-        matches = self.lots.match(line_candidates(read), circled=read.circled_factory)
-        if self.record and read.text:
-            top = matches[0] if matches and matches[0].score >= MATCH_THRESHOLD else None
-            self.registry.add_sighting(kind="lot", read_text=read.text, image_ref=image_ref,
-                                       lot_id=top.lot.id if top else None, score=top.score if top else None,
-                                       place=self.place, seen_on=self.seen_on)
-        return {"matches": [m.to_json() for m in matches]}
 
-
-def read_file(reader: MarkingReader, path: Path, matcher: ReadMatcher | None = None,
+def read_file(reader: MarkingReader, path: Path, matcher: SightingRecorder | None = None,
               image_ref: str | None = None) -> dict:
     """One image -> its prediction row (without ``file``); a bad file gives an ``error`` and no markings."""
     t0 = time.perf_counter()
@@ -128,7 +119,7 @@ def _registry(args: argparse.Namespace) -> Registry:
 
 def cmd_match(args: argparse.Namespace) -> int:
     reader = MarkingReader.from_bundles(device=args.device)
-    matcher = ReadMatcher(_registry(args), record=args.record, place=args.place, seen_on=args.seen_on)
+    matcher = SightingRecorder(_registry(args), record=args.record, place=args.place, seen_on=args.seen_on)
     failed = 0
     for p in args.images:
         row = {"file": str(p), **read_file(reader, Path(p), matcher, str(Path(p).resolve()))}

@@ -81,13 +81,22 @@ def seam_by_energy(gray: np.ndarray, rim: Ellipse, *, band: Band = Band(), bins:
     rim, primer and lighting do not count; the profile is smoothed circularly over about 15 degrees.
     """
     coarse = Band(band.inner + 0.04, band.outer - 0.06, 16, bins)
-    strip = unwrap(gray, rim, seam_rad=0.0, band=coarse).astype(np.float32)
-    strip -= np.median(strip, axis=1, keepdims=True)
-    energy = np.abs(np.diff(strip, axis=0)).sum(axis=0) + np.abs(strip).sum(axis=0)  # (bins,)
-    k = max(3, bins // 24) | 1
-    padded = np.concatenate([energy[-k:], energy, energy[:k]])
-    smooth = np.convolve(padded, np.ones(k) / k, mode="same")[k:-k]
+    energy = column_detail(unwrap(gray, rim, seam_rad=0.0, band=coarse))  # (bins,)
+    smooth = circular_smooth(energy, max(3, bins // 24) | 1)
     return column_angle(float(np.argmin(smooth)), seam_rad=0.0, width_px=bins)
+
+
+def column_detail(strip: np.ndarray) -> np.ndarray:
+    """(W,) glyph detail per strip column: vertical gradient plus contrast, each row's median removed so that
+    the rim, primer and lighting do not count."""
+    s = strip.astype(np.float32)
+    s -= np.median(s, axis=1, keepdims=True)
+    return np.abs(np.diff(s, axis=0)).sum(axis=0) + np.abs(s).sum(axis=0)
+
+
+def circular_smooth(x: np.ndarray, k: int) -> np.ndarray:
+    """Moving average of width ``k`` over a profile that wraps around (the ring has no ends)."""
+    return np.convolve(np.concatenate([x[-k:], x, x[:k]]), np.ones(k) / k, mode="same")[k:-k]
 
 
 def glyph_runs(strip: np.ndarray, *, min_gap_frac: float = 0.055, min_len_frac: float = 0.01) -> list[tuple[int, int]]:
@@ -96,12 +105,9 @@ def glyph_runs(strip: np.ndarray, *, min_gap_frac: float = 0.055, min_len_frac: 
 
     A run that wraps past the strip's end is returned with ``end`` beyond the width.
     """
-    s = strip.astype(np.float32)
-    s -= np.median(s, axis=1, keepdims=True)
-    energy = np.abs(np.diff(s, axis=0)).sum(axis=0) + np.abs(s).sum(axis=0)  # (W,)
+    energy = column_detail(strip)  # (W,)
     w = len(energy)
-    k = max(3, w // 80) | 1
-    smooth = np.convolve(np.concatenate([energy[-k:], energy, energy[:k]]), np.ones(k) / k, mode="same")[k:-k]
+    smooth = circular_smooth(energy, max(3, w // 80) | 1)
     on = smooth > np.median(smooth) + 0.5 * (smooth.max() - np.median(smooth)) * 0.5
     if on.all() or not on.any():
         return []
