@@ -16,6 +16,7 @@ from pathlib import Path
 
 import cv2
 from fastapi import Depends, FastAPI, File, Request, UploadFile
+from fastapi import Path as FastPath
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse
 from sqlalchemy import text
@@ -279,7 +280,8 @@ def _routes(app: FastAPI, settings: Settings) -> None:
 
     @app.get("/v1/lots/{lot_id}/sightings", tags=["registry"], response_model=list[schemas.SightingOut],
              dependencies=guarded, responses={404: {"model": schemas.ErrorResponse}})
-    async def lot_sightings(lot_id: int, eng: Engine = Depends(engine)) -> list[schemas.SightingOut]:
+    async def lot_sightings(lot_id: int = FastPath(ge=1, le=schemas.DB_INT_MAX),
+                            eng: Engine = Depends(engine)) -> list[schemas.SightingOut]:
         """The chain of custody: a lot's sightings in time order."""
         if not eng.registry.lots_by_ids([lot_id]):
             raise ApiError(404, "no_such_lot", f"no lot {lot_id}")

@@ -6,6 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
+DB_INT_MAX = 2**63 - 1  # registry ids are 64-bit integers in SQLite and PostgreSQL
+
 
 class ErrorBody(BaseModel):
     code: str = Field(description="machine-readable reason, e.g. file_too_large, unsupported_type")
@@ -195,7 +197,7 @@ class SightingIn(BaseModel):
     kind: Literal["lot", "headstamp"]
     read_text: str = Field(min_length=1, max_length=128)
     image_ref: str = Field("", max_length=1024)
-    lot_id: int | None = None
+    lot_id: int | None = Field(None, ge=1, le=DB_INT_MAX)
     headstamp_code: str | None = Field(None, max_length=16)
     score: float | None = None
     frame_time_s: float | None = None

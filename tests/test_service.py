@@ -127,6 +127,7 @@ def test_match_registry_and_sightings_routes(service):
     chain = httpx.get(f"{service}/v1/lots/{lot_id}/sightings", headers=KEY).json()
     assert [c["place"] for c in chain] == ["A", "B"]
     assert httpx.get(f"{service}/v1/lots/999999/sightings", headers=KEY).status_code == 404
+    assert httpx.get(f"{service}/v1/lots/{2**70}/sightings", headers=KEY).status_code == 422  # beyond 64-bit ids
 
 
 def test_frames_fuse_stills_and_reject_bad_media(service):
