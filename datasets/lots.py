@@ -9,6 +9,7 @@ resolution). Each line's quadrilateral (corners clockwise from top-left, in read
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -19,6 +20,7 @@ from PIL import Image, ImageDraw
 from datasets import degrade
 from datasets.fonts import fonts_for, load
 from datasets.lot_text import LotText, sample_lot, sample_nomenclature, sample_other
+from datasets.scenes import background
 
 LEVELS = ("clean", "worn", "obscured")
 SURFACES = {"olive": (86, 92, 58), "grey": (110, 112, 108), "sand": (170, 150, 110), "wood": (150, 110, 70),
@@ -232,3 +234,21 @@ def render_marking(rng: np.random.Generator, *, level: str, width: int | None = 
                              circled, q.astype(np.float32))
                    for k, ((text, circled), q) in enumerate(zip(lines, quads)))
     return MarkingScene(rgb, truths, level)
+
+
+def in_frame(scene: MarkingScene, rng: np.random.Generator, *, frame_hw: tuple[int, int] | None = None,
+             scale: tuple[float, float] = (0.3, 0.8)) -> MarkingScene:
+    """The marking as part of a wider photo or video frame: its render, scaled to ``scale`` of the frame's
+    height, pasted somewhere on a busy background (cloth, ground, camouflage); line quads follow."""
+    fh, fw = frame_hw or ((540, 960) if rng.random() < 0.5 else (480, 640))
+    h, w = scene.rgb.shape[:2]
+    s = min(rng.uniform(*scale) * fh / h, 0.95 * fw / w, 0.95 * fh / h)
+    small = cv2.resize(scene.rgb, (max(8, round(w * s)), max(8, round(h * s))), interpolation=cv2.INTER_AREA)
+    sh, sw = small.shape[:2]
+    x0, y0 = int(rng.integers(0, fw - sw + 1)), int(rng.integers(0, fh - sh + 1))
+    canvas = np.clip(background(fh, fw, rng), 0, 255).astype(np.uint8)
+    canvas[y0:y0 + sh, x0:x0 + sw] = small
+    sx, sy = sw / w, sh / h
+    lines = tuple(dataclasses.replace(ln, quad=(ln.quad * [sx, sy] + [x0, y0]).astype(np.float32))
+                  for ln in scene.lines)
+    return MarkingScene(canvas, lines, scene.level)

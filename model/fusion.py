@@ -10,10 +10,14 @@ another seed. Headstamp candidates are compared as cyclic sequences.
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from rapidfuzz.distance import Levenshtein
+
 from model.charset import normalise_glyphs
+from model.consensus import Lattice
 
 FLOOR = 0.2  # added to every frame's probabilities: near a sum of votes, so one confident misread cannot veto
 
@@ -57,6 +61,7 @@ class FusedRead:
     best: tuple[str, ...]
     candidates: tuple[tuple[tuple[str, ...], float], ...]
     evidence: tuple[Sighting, ...]
+    char_probs: tuple[tuple[float, ...], ...] = ()  # per segment of ``best``, when fused by character
 
 
 SEPARATORS = frozenset("*+.★")  # star and dot separators: often confused with each other, carry no code
@@ -117,18 +122,83 @@ def merge_tracks(tracks: list[Track], *, gate: float = 0.6) -> list[Track]:
     return out
 
 
-def fuse(t: Track, *, top: int = 5) -> FusedRead:
-    """Fusion of a track's candidates: each candidate scores the product over frames of (probability + FLOOR)."""
-    keys = {k for s in t.sightings for k, _ in s.candidates}
+def _read_logp(t: Track, keys: set[tuple[str, ...]]) -> dict[tuple[str, ...], float]:
+    """Whole-read fusion: log of the product over frames of (probability + FLOOR) for each read in ``keys``."""
     logp = {k: 0.0 for k in keys}
     for s in t.sightings:
-        probs = dict(s.candidates)
+        probs: dict[tuple[str, ...], float] = defaultdict(float)
+        for k, p in s.candidates:  # several hypotheses can be one read (another seam, a star for a dot)
+            probs[k] += p
         total = sum(probs.values()) or 1.0
         for k in keys:
             logp[k] += math.log(probs.get(k, 0.0) / total + FLOOR)
-    if not logp:
-        return FusedRead(t.kind, (), (), tuple(t.sightings))
+    return logp
+
+
+def _normalised(logp: dict[tuple[str, ...], float]) -> list[tuple[tuple[str, ...], float]]:
     top_lp = max(logp.values())
     norm = sum(math.exp(v - top_lp) for v in logp.values())
-    ranked = sorted(((k, math.exp(v - top_lp) / norm) for k, v in logp.items()), key=lambda kv: -kv[1])
-    return FusedRead(t.kind, ranked[0][0], tuple(ranked[:top]), tuple(t.sightings))
+    return sorted(((k, math.exp(v - top_lp) / norm) for k, v in logp.items()), key=lambda kv: -kv[1])
+
+
+SEGMENT_BREAK = "|"  # joins a headstamp's segments into one string for character alignment
+
+
+def _as_text(key: tuple[str, ...], pivot: str, cyclic: bool) -> str:
+    """A read as one string; a headstamp's segments start where they best line up with the pivot."""
+    if not cyclic:
+        return SEGMENT_BREAK.join(key)
+    turns = [SEGMENT_BREAK.join(key[i:] + key[:i]) for i in range(max(1, len(key)))]
+    return min(turns, key=lambda x: Levenshtein.distance(x, pivot))
+
+
+Segments = tuple[str, ...]
+
+
+def _as_read(text: str, probs: tuple[float, ...], cyclic: bool) -> tuple[Segments, tuple[tuple[float, ...], ...]]:
+    """Back from one string to segments (rotated as :func:`cyclic_key` does), with per-character probabilities."""
+    segs: list[tuple[str, tuple[float, ...]]] = []
+    start = 0
+    for k, c in enumerate(text + SEGMENT_BREAK):
+        if c == SEGMENT_BREAK:
+            seg = text[start:k]
+            if seg and (not cyclic or not set(seg) <= SEPARATORS):
+                segs.append((normalise_glyphs(seg) if cyclic else seg, probs[start:k]))
+            start = k + 1
+    if cyclic and segs:
+        segs = min((segs[i:] + segs[:i] for i in range(len(segs))), key=lambda r: tuple(x for x, _ in r))
+    return tuple(x for x, _ in segs), tuple(p for _, p in segs)
+
+
+def fuse(t: Track, *, top: int = 5, method: str = "both") -> FusedRead:
+    """Fusion of a track's reads. ``reads``: whole candidate reads ranked by the product over frames of
+    (probability + FLOOR). ``chars``: every frame's candidates aligned character by character to the best
+    whole read and fused place by place (:mod:`model.consensus`), so the fused read may combine characters that
+    no single frame read together. ``both``: reads from either, scored by the geometric mean of the two."""
+    seen = {k for s in t.sightings for k, _ in s.candidates}
+    if not seen:
+        return FusedRead(t.kind, (), (), tuple(t.sightings))
+    ranked = _normalised(_read_logp(t, seen))
+    if method == "reads":
+        return FusedRead(t.kind, ranked[0][0], tuple(ranked[:top]), tuple(t.sightings))
+    cyclic = t.kind == "headstamp"
+    pivot = SEGMENT_BREAK.join(ranked[0][0])
+    frames = [[(_as_text(k, pivot, cyclic), p) for k, p in s.candidates] for s in t.sightings]
+    lattice = Lattice.fuse(pivot, frames, floor=FLOOR)
+    found: dict[tuple[str, ...], tuple[float, tuple[tuple[float, ...], ...]]] = {}
+    for c in lattice.best(top=2 * top):
+        key, probs = _as_read(c.text, c.char_probs, cyclic)
+        if key:
+            found.setdefault(key, (c.score, probs))
+    if method == "both":
+        keys = seen | set(found)
+        by_reads = _read_logp(t, keys)
+        logp = {k: 0.5 * by_reads[k] + 0.5 * math.log(max(1e-12, lattice.score(_as_text(k, pivot, cyclic))))
+                for k in keys}
+        cands = _normalised(logp)[:top]
+    else:
+        z = sum(score for score, _ in found.values()) or 1.0
+        cands = sorted(((k, score / z) for k, (score, _) in found.items()), key=lambda kv: -kv[1])[:top]
+    best = cands[0][0]
+    probs = found[best][1] if best in found else ()
+    return FusedRead(t.kind, best, tuple(cands), tuple(t.sightings), probs)

@@ -13,7 +13,7 @@ from model.bundle import WEIGHTS_DIR, load_bundle
 from model.charset import decode_line
 from model.detection.detector import CaseHeadDetector
 from model.detection.heads import letterbox
-from model.detection.lines import LineBox, decode_lines
+from model.detection.lines import LineBox, box_of_quad, decode_lines
 from model.matching.confusion import normalise_marking
 from model.matching.formats import parse_lot
 from model.recognition.ctc import beam_search, softmax, to_hypothesis
@@ -21,7 +21,7 @@ from model.recognition.preprocess import strips_to_input
 from model.rectify.lines import flatten_line, turn_quad
 from model.rectify.polar import Band, seam_by_energy, segment_clocks, unwrap
 from model.runtime import OnnxNet
-from model.structures import Candidate, CaseHead, Hypothesis, LineRead, Read, TextCandidate
+from model.structures import Candidate, CaseHead, Ellipse, Hypothesis, LineRead, Read, TextCandidate
 
 RECOGNIZER = "headstamp_recognizer"
 DETECTOR = "case_head_detector"
@@ -131,6 +131,7 @@ class LotReaderConfig:
     max_lines: int = 12
     threshold: float = 0.3
     batch: int = 32
+    zoom_gain: float = 1.5  # look again at the lines' region when that magnifies it at least this much
 
 
 class LotReader:
@@ -152,6 +153,17 @@ class LotReader:
                    OnnxNet(load_bundle(LINE_RECOGNIZER), device=device, threads=threads), cfg)
 
     def detect(self, rgb: np.ndarray) -> list[LineBox]:
+        """Lines in the whole image; when they occupy a small part of it (a marking in a wide video frame),
+        the detector looks again at that part, larger, and its finer boxes are kept."""
+        lines = self._detect(rgb)
+        crop = zoom_window(lines, rgb.shape[1], rgb.shape[0], min_gain=self.cfg.zoom_gain)
+        if crop is None:
+            return lines
+        x0, y0, x1, y1 = crop
+        finer = self._detect(rgb[y0:y1, x0:x1])
+        return [dataclasses.replace(ln, cx=ln.cx + x0, cy=ln.cy + y0) for ln in finer] or lines
+
+    def _detect(self, rgb: np.ndarray) -> list[LineBox]:
         x, box = letterbox(rgb, self.side)
         out = self.detector(x[None])[0]
         return decode_lines(out, box, threshold=self.cfg.threshold, max_lines=self.cfg.max_lines)
@@ -183,6 +195,25 @@ class LotReader:
         probs = beams[0][2]
         return LineRead("text", tuple((float(x), float(y)) for x, y in quad), text, tuple(probs), cands,
                         circled, detection_score=ln.score)
+
+
+def zoom_window(lines: list[LineBox], width: int, height: int, *, min_gain: float,
+                margin: float = 2.0) -> tuple[int, int, int, int] | None:
+    """The region (x0, y0, x1, y1) around every line, with ``margin`` line heights to spare, when letterboxing
+    it instead of the whole image magnifies it at least ``min_gain`` times; otherwise None."""
+    if not lines:
+        return None
+    xs, ys = [], []
+    for ln in lines:
+        q = ln.quad()
+        pad = margin * ln.half_h
+        xs += [float(q[:, 0].min()) - pad, float(q[:, 0].max()) + pad]
+        ys += [float(q[:, 1].min()) - pad, float(q[:, 1].max()) + pad]
+    x0, y0 = max(0, int(min(xs))), max(0, int(min(ys)))
+    x1, y1 = min(width, int(math.ceil(max(xs)))), min(height, int(math.ceil(max(ys))))
+    if x1 - x0 < 8 or y1 - y0 < 8 or max(width, height) / max(x1 - x0, y1 - y0) < min_gain:
+        return None
+    return x0, y0, x1, y1
 
 
 def _merge_duplicates(lines: list[LineBox], reads: list[LineRead]) -> list[LineRead]:
@@ -250,13 +281,27 @@ class MarkingReader:
         if self.lots is not None:
             for reads, rgb in zip(out, images):
                 heads = [r.head.rim for r in reads if isinstance(r, Read)]
-                reads.extend(ln for ln in self.lots.read(rgb) if not _on_a_head(ln, heads))
+                lines = [ln for ln in self.lots.read(rgb) if not _on_a_head(ln, heads)]
+                reads[:] = [r for r in reads if not any(circle_in_line(r.head.rim, ln.quad) for ln in lines)]
+                reads.extend(lines)
         return out
 
     @property
     def nets(self) -> list[OnnxNet]:
         nets = [self.headstamps.net] + ([self.headstamps.detector.net] if self.headstamps.detector.net else [])
         return nets + ([self.lots.detector, self.lots.net] if self.lots else [])
+
+
+def circle_in_line(rim: Ellipse, quad: tuple[tuple[float, float], ...] | np.ndarray) -> bool:
+    """Whether a detected 'case head' is painted text instead: a circled factory code or a big stencilled
+    letter. Its centre lies on a text line, it is at most about three times the line's height (headstamp text
+    is far smaller than its rim), and the line runs on past it."""
+    cx, cy, half_len, half_h, angle = box_of_quad(np.asarray(quad, np.float32))
+    c, s = math.cos(angle), math.sin(angle)
+    dx, dy = rim.cx - cx, rim.cy - cy
+    along, across = dx * c + dy * s, -dx * s + dy * c
+    r = max(rim.a_px, rim.b_px)
+    return abs(across) < half_h and abs(along) < half_len and r < 3.0 * half_h and half_len > r + half_h
 
 
 def _on_a_head(line: LineRead, rims: list) -> bool:

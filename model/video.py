@@ -45,6 +45,8 @@ def fused_json(f: FusedRead) -> dict:
     else:
         out["text"] = f.best[0] if f.best else ""
         out["candidates"] = [{"text": k[0], "score": round(p, 4)} for k, p in f.candidates]
+    if f.char_probs:
+        out["char_probs"] = [[round(x, 3) for x in seg] for seg in f.char_probs]
     out["evidence"] = [{"time_s": round(s.time_s, 3), "frame": s.frame_index,
                         "center": [round(s.center[0], 1), round(s.center[1], 1)], "size": round(s.size_px, 1),
                         "best": list(s.candidates[0][0]) if s.candidates else []} for s in f.evidence]

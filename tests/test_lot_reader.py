@@ -1,6 +1,7 @@
 """Painted lot markings read by the shipped line detector and lot recognizer (fresh renders, never the
 evaluation set), and matched to the registry."""
 
+import cv2
 import numpy as np
 import pytest
 
@@ -8,7 +9,8 @@ from datasets.lot_text import LotText
 from datasets.lots import render_marking
 from model.matching.matcher import LotMatcher, line_candidates
 from model.matching.store import Registry, default_url
-from model.pipeline import LotReader
+from model.pipeline import LotReader, MarkingReader, circle_in_line
+from model.structures import Ellipse, Read
 
 CYRILLIC = set("АБВГДЕЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯ")
 
@@ -81,3 +83,33 @@ def test_repainted_documented_lot_matches_at_rank_one(reader, tmp_path):
 
 
 FLOOR_EXACT = 8  # lot_recognizer v2 + line_detector v1 read 10/20 of these exactly (v1: 7); raise it later
+
+
+def test_circle_in_line_geometry():
+    line = ((100.0, 80.0), (300.0, 80.0), (300.0, 120.0), (100.0, 120.0))  # 200 x 40, half-height 20
+    assert circle_in_line(Ellipse(130, 100, 28, 27), line)  # a circled factory code at the line's start
+    assert circle_in_line(Ellipse(200, 95, 50, 50), line)  # a big stencilled letter
+    assert not circle_in_line(Ellipse(200, 100, 90, 88), line)  # a real case head: far bigger than the text
+    assert not circle_in_line(Ellipse(200, 150, 25, 25), line)  # beside the line, not on it
+    assert not circle_in_line(Ellipse(200, 100, 28, 28), ((160, 80), (240, 80), (240, 120), (160, 120)))  # no more line
+
+
+def test_no_headstamp_reads_on_painted_circles():
+    """A double-circled factory code is painted text: the case-head detector's hits on it must not come back
+    as headstamps (renders where the raw detector does put heads there)."""
+    reader = MarkingReader.from_bundles(threads=2)
+    rng = np.random.default_rng(7)
+    raw_on_circle = kept_on_circle = 0
+    for _ in range(6):
+        scene = render_marking(rng, level="clean", lot=LotText("10-04-11", True, "circled-factory-lot-year"),
+                               nomenclature="RHEAT-9MA")
+        quad = next(ln.quad for ln in scene.lines if ln.kind == "lot").astype(np.float32)
+
+        def on_lot(heads, quad=quad):
+            return sum(cv2.pointPolygonTest(quad, (h.rim.cx, h.rim.cy), False) >= 0 for h in heads)
+
+        gray = cv2.cvtColor(scene.rgb, cv2.COLOR_RGB2GRAY)
+        raw_on_circle += on_lot(reader.headstamps.detector(scene.rgb, gray))
+        kept_on_circle += on_lot([r.head for r in reader.read(scene.rgb) if isinstance(r, Read)])
+    assert raw_on_circle >= 1, "the renders no longer provoke the detector; pick others"
+    assert kept_on_circle == 0

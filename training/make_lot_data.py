@@ -2,6 +2,9 @@
 with line quads for the line detector (one render feeds both).
 
     python -m training.make_lot_data --seed 21 --count 6000 --out cache/lots_21
+
+``--circled 0.5`` makes half the lot lines circled-factory ones (the rarest and hardest format); ``--in-frame 0.5``
+puts half the markings into wider photos or video frames on busy backgrounds (see ``datasets.lots.in_frame``).
 """
 
 from __future__ import annotations
@@ -13,7 +16,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from datasets.lots import LEVELS, render_marking
+from datasets.lot_text import GENERATORS, LotText
+from datasets.lots import LEVELS, in_frame, render_marking
 from model.detection.heads import letterbox
 from model.rectify.lines import flatten_line, quad_size
 
@@ -32,12 +36,20 @@ def main() -> None:
     ap.add_argument("--seed", type=int, required=True)
     ap.add_argument("--count", type=int, default=6000)
     ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--circled", type=float, default=0.0, help="share of scenes forced to a circled factory code")
+    ap.add_argument("--in-frame", type=float, default=0.0, help="share of markings set into a wider frame")
     ap.add_argument("--lines-only", action="store_true", help="skip the detector shard (recognizer data only)")
     a = ap.parse_args()
     rng = np.random.default_rng(a.seed)
     strips, texts, det_pixels, det_quads = [], [], [], []
     for _ in range(a.count):
-        scene = render_marking(rng, level=str(rng.choice(LEVELS, p=[0.4, 0.35, 0.25])))
+        level = str(rng.choice(LEVELS, p=[0.4, 0.35, 0.25]))
+        lot = None
+        if rng.random() < a.circled:
+            lot = LotText(GENERATORS["circled-factory-lot-year"](rng), True, "circled-factory-lot-year")
+        scene = render_marking(rng, level=level, lot=lot)
+        if rng.random() < a.in_frame:
+            scene = in_frame(scene, rng)
         gray = cv2.cvtColor(scene.rgb, cv2.COLOR_RGB2GRAY)
         for line in scene.lines:
             strips.append(flatten_line(gray, jitter_quad(line.quad, rng), height_px=STRIP_H, width_px=STRIP_W))
