@@ -1,4 +1,5 @@
-"""Batch scoring of photo archives: resumable JSONL output, parallel workers, progress, EXIF, duplicates.
+"""Batch scoring of photo archives (folders, file lists, object storage: see :mod:`serve.sources`): resumable
+JSONL output, parallel workers, progress, EXIF, duplicates.
 
 The output file is the journal: each finished image is one complete line, flushed at once, so a run that is
 killed loses at most the image in flight, and a rerun skips every file already written (a torn last line is
@@ -20,7 +21,7 @@ from pathlib import Path
 
 from PIL import ExifTags, Image
 
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".gif"}
+from serve.sources import Item, is_url, read_bytes
 
 
 @dataclass(frozen=True)
@@ -34,10 +35,6 @@ class BatchOptions:
     record: bool = False
     place: str | None = None
     seen_on: str | None = None
-
-
-def list_images(root: Path, *, all_files: bool = False) -> list[Path]:
-    return sorted(p for p in root.rglob("*") if p.is_file() and (all_files or p.suffix.lower() in IMAGE_SUFFIXES))
 
 
 def done_files(out: Path) -> tuple[set[str], dict[str, str]]:
@@ -109,33 +106,39 @@ def _init(opts: BatchOptions) -> None:
 
 
 def _score(job: tuple[str, str]) -> dict:
+    """One image read once: its prediction row, with EXIF when the file carries it."""
     from serve.cli import read_file
 
-    rel, path = job
-    row = {"file": rel, **read_file(_worker["reader"], Path(path), _worker["matcher"], str(Path(path).resolve()))}
-    return row
+    name, uri = job
+    ref = uri if is_url(uri) else str(Path(uri).resolve())
+    try:
+        data = read_bytes(uri)
+    except OSError as exc:
+        return {"file": name, "markings": [], "error": str(exc), "seconds": 0.0}
+    row = {"file": name, **read_file(_worker["reader"], uri, _worker["matcher"], ref, data=data)}
+    exif = exif_of(data) if "error" not in row else {}
+    return {**row, **({"exif": exif} if exif else {})}
 
 
-def run(root: Path, paths: list[Path], out: Path, opts: BatchOptions) -> tuple[int, int]:
-    """Score ``paths`` (under ``root``) into ``out``, resuming; returns (images written now, errors)."""
+def run(items: list[Item], out: Path, opts: BatchOptions) -> tuple[int, int]:
+    """Score ``items`` into ``out``, resuming; returns (images written now, errors)."""
     done, hashes = done_files(out)
     todo: list[tuple[str, str, str | None]] = []
     dup_rows = []
-    for p in paths:
-        rel = p.relative_to(root).as_posix() if p.is_relative_to(root) else str(p)
-        if rel in done:
+    for it in items:
+        if it.name in done:
             continue
         try:
-            digest = hashlib.sha256(p.read_bytes()).hexdigest()
+            digest = hashlib.sha256(read_bytes(it.uri)).hexdigest()
         except OSError:
             digest = None
         if digest and digest in hashes:
-            dup_rows.append({"file": rel, "sha256": digest, "duplicate_of": hashes[digest], "markings": [],
+            dup_rows.append({"file": it.name, "sha256": digest, "duplicate_of": hashes[digest], "markings": [],
                              "seconds": 0.0})
             continue
         if digest:
-            hashes[digest] = rel
-        todo.append((rel, str(p), digest))
+            hashes[digest] = it.name
+        todo.append((it.name, it.uri, digest))
     errors = written = 0
     t0 = time.perf_counter()
     with open(out, "a", encoding="utf-8") as f:
@@ -162,7 +165,7 @@ class _RayScorer:
     def __call__(self, batch: dict) -> dict:
         import numpy as np
 
-        rows = [_score((str(rel), str(path))) for rel, path in zip(batch["rel"], batch["path"])]
+        rows = [_score((str(name), str(uri))) for name, uri in zip(batch["name"], batch["uri"])]
         return {"row": np.array([json.dumps(r, ensure_ascii=False) for r in rows], dtype=object)}
 
 
@@ -174,7 +177,7 @@ def _ray_rows(jobs: list[tuple[str, str]], opts: BatchOptions) -> Iterator[dict]
     if not ray.is_initialized():
         ray.init(address=opts.ray_address, include_dashboard=False, log_to_driver=False,
                  **({} if opts.ray_address else {"num_cpus": max(1, opts.workers)}))
-    ds = ray.data.from_items([{"rel": rel, "path": path} for rel, path in jobs])
+    ds = ray.data.from_items([{"name": name, "uri": uri} for name, uri in jobs])
     gpu = {"num_gpus": 1} if opts.device == "cuda" else {}
     scored = ds.map_batches(_RayScorer, fn_constructor_args=(dataclasses.replace(opts, workers=1),), batch_size=4,
                             concurrency=max(1, opts.workers), num_cpus=1, **gpu)
@@ -183,9 +186,8 @@ def _ray_rows(jobs: list[tuple[str, str]], opts: BatchOptions) -> Iterator[dict]
 
 
 def _results(todo: list[tuple[str, str, str | None]], opts: BatchOptions) -> Iterator[dict]:
-    jobs = [(rel, path) for rel, path, _ in todo]
-    digests = {rel: d for rel, _, d in todo}
-    where = dict(jobs)
+    jobs = [(name, uri) for name, uri, _ in todo]
+    digests = {name: d for name, _, d in todo}
     if opts.engine == "ray":
         rows = _ray_rows(jobs, opts)
     elif opts.workers <= 1:
@@ -195,8 +197,7 @@ def _results(todo: list[tuple[str, str, str | None]], opts: BatchOptions) -> Ite
         pool = mp.get_context("spawn").Pool(opts.workers, initializer=_init, initargs=(opts,))
         rows = pool.imap(_score, jobs, chunksize=2)
     for row in rows:
-        exif = exif_of(Path(where[row["file"]]).read_bytes()) if "error" not in row else {}
-        yield {**row, "sha256": digests[row["file"]], **({"exif": exif} if exif else {})}
+        yield {**row, "sha256": digests[row["file"]]}
     if opts.engine != "ray" and opts.workers > 1:
         pool.close()
         pool.join()

@@ -17,8 +17,8 @@ from model.matching.reads import ReadMatcher
 from model.matching.store import Registry
 from model.pipeline import MarkingReader
 from model.structures import LineRead, Read
-from serve.batch import list_images
 from serve.settings import Settings
+from serve.sources import SourceError, list_images, list_source, read_bytes
 
 MATCH_THRESHOLD = 0.5  # a sighting is linked to a maker code or lot only above this posterior
 
@@ -50,17 +50,18 @@ class SightingRecorder:
         return {"matches": [m.to_json() for m in matches]}
 
 
-def read_file(reader: MarkingReader, path: Path, matcher: SightingRecorder | None = None,
-              image_ref: str | None = None) -> dict:
-    """One image -> its prediction row (without ``file``); a bad file gives an ``error`` and no markings."""
+def read_file(reader: MarkingReader, uri: str | Path, matcher: SightingRecorder | None = None,
+              image_ref: str | None = None, *, data: bytes | None = None) -> dict:
+    """One image (a path or URL, or its ``data`` already read) -> its prediction row (without ``file``); a bad
+    or unreadable file gives an ``error`` and no markings."""
     t0 = time.perf_counter()
     try:
-        rgb = decode_image(path.read_bytes())
+        rgb = decode_image(read_bytes(str(uri)) if data is None else data)
         markings = []
         for r in reader.read(rgb):
             m = r.to_json()
             if matcher is not None:
-                m.update(matcher(r, image_ref or str(path)))
+                m.update(matcher(r, image_ref or str(uri)))
             markings.append(m)
         row: dict = {"markings": markings}
     except (ImageDecodeError, OSError) as exc:
@@ -84,15 +85,10 @@ def cmd_read(args: argparse.Namespace) -> int:
 def cmd_batch(args: argparse.Namespace) -> int:
     from serve.batch import BatchOptions, done_files, run
 
-    source = Path(args.dir)
-    if source.is_dir():
-        root, paths = source, list_images(source, all_files=args.all_files)
-    elif source.is_file():  # a file list: one path a line, relative to the list's folder or absolute
-        root = source.parent
-        lines = [ln.strip() for ln in source.read_text(encoding="utf-8").splitlines()]
-        paths = [root / ln if not Path(ln).is_absolute() else Path(ln) for ln in lines if ln and not ln.startswith("#")]
-    else:
-        print(f"marktrace: {source} is neither a folder nor a file list", file=sys.stderr)
+    try:
+        items = list_source(args.dir, all_files=args.all_files)
+    except SourceError as exc:
+        print(f"marktrace: {exc}", file=sys.stderr)
         return 2
     out = Path(args.out)
     if args.overwrite and out.exists():
@@ -103,12 +99,12 @@ def cmd_batch(args: argparse.Namespace) -> int:
     opts = BatchOptions(device=args.device, workers=args.workers, engine=args.engine, ray_address=args.ray_address,
                         match=args.match, registry=args.registry, record=args.record, place=args.place,
                         seen_on=args.seen_on)
-    written, errors = run(root, paths, out, opts)
-    print(f"marktrace: {len(paths)} files, {written} written now, {errors} errors -> {out}", file=sys.stderr)
+    written, errors = run(items, out, opts)
+    print(f"marktrace: {len(items)} files, {written} written now, {errors} errors -> {out}", file=sys.stderr)
     if args.report:
         from serve.report import write_report
 
-        n = write_report(out, root, Path(args.report))
+        n = write_report(out, args.dir, {it.name: it.uri for it in items}, Path(args.report))
         print(f"marktrace: report of {n} images -> {args.report}", file=sys.stderr)
     return 0
 
@@ -194,7 +190,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("images", nargs="*", type=Path)
     r.set_defaults(func=cmd_read)
     b = sub.add_parser("batch", help="read every image under DIR (or in a file list) into a prediction JSONL file")
-    b.add_argument("dir")
+    b.add_argument("dir", help="a folder or a file list, local or an object-storage URL (s3://bucket/prefix, gs://, "
+                   "az://; see serve/sources.py)")
     b.add_argument("--out", required=True)
     b.add_argument("--all-files", action="store_true", help="try every file, not only image suffixes")
     b.add_argument("--match", action="store_true", help="match every read against the registry")

@@ -13,13 +13,14 @@ import cv2
 import numpy as np
 
 from model.imageio import ImageDecodeError, decode_image
+from serve.sources import read_bytes
 
 THUMB_PX = 220
 
 
-def _thumbnail(path: Path, markings: list[dict]) -> str | None:
+def _thumbnail(uri: str, markings: list[dict]) -> str | None:
     try:
-        rgb = decode_image(path.read_bytes())
+        rgb = decode_image(read_bytes(uri))
     except (ImageDecodeError, OSError):
         return None
     bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
@@ -46,8 +47,9 @@ def _match_text(x: dict) -> str:
     return f"{x['code']} {x['maker']}" if "code" in x else f"{x['lot']} {x['nomenclature']}"
 
 
-def write_report(journal: Path, root: Path, out: Path) -> int:
-    """Write ``out`` from the batch journal; returns the number of images in it."""
+def write_report(journal: Path, source: str, uris: dict[str, str], out: Path) -> int:
+    """Write ``out`` from the batch journal of a run over ``source``; ``uris`` maps each row's ``file`` to where
+    its image is read from. Returns the number of images in the report."""
     rows = [json.loads(line) for line in journal.read_text(encoding="utf-8").splitlines() if line.strip()]
     makers, lots = Counter(), Counter()
     cards = []
@@ -58,7 +60,8 @@ def write_report(journal: Path, root: Path, out: Path) -> int:
                 makers[f"{top['code']} ({top['maker']})"] += 1
             if m["kind"] == "lot":
                 lots[(top["lot"] if top and top["score"] >= 0.5 else m["text"])] += 1
-        thumb = None if "duplicate_of" in r or "error" in r else _thumbnail(root / r["file"], r.get("markings", []))
+        uri = uris.get(r["file"])
+        thumb = None if "duplicate_of" in r or "error" in r or not uri else _thumbnail(uri, r.get("markings", []))
         items = "".join(
             f"<li><b>{html.escape(_read_text(m))}</b> <small>{html.escape(m['kind'])}</small>"
             + "".join(f"<br><small>→ {html.escape(_match_text(x))} ({x['score']:.2f})</small>"
@@ -76,7 +79,7 @@ def write_report(journal: Path, root: Path, out: Path) -> int:
     page = (f"<!doctype html><html><head><meta charset='utf-8'><title>marktrace report</title><style>"
             "body{font:14px system-ui,sans-serif;margin:1rem} .card{display:flex;gap:1rem;border-top:1px solid #ddd;"
             "padding:.5rem 0} .note{color:#b00} td,th{padding:.2rem .6rem;border-bottom:1px solid #eee}</style>"
-            f"</head><body><h1>marktrace batch report</h1><p>{len(rows)} images from {html.escape(str(root))}</p>"
+            f"</head><body><h1>marktrace batch report</h1><p>{len(rows)} images from {html.escape(source)}</p>"
             f"{table('Counts by maker', makers)}{table('Counts by lot', lots)}<h2>Images</h2>{''.join(cards)}"
             "</body></html>")
     out.write_text(page, encoding="utf-8")
