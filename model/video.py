@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -53,6 +54,9 @@ def fused_json(f: FusedRead) -> dict:
     return out
 
 
+FRAMES_PER_BATCH = 8  # frames read together between deadline checks
+
+
 class VideoReader:
     def __init__(self, reader: MarkingReader, cfg: SamplingConfig = SamplingConfig()) -> None:
         self.reader, self.cfg = reader, cfg
@@ -62,8 +66,13 @@ class VideoReader:
         frames = sample_frames(data, self.cfg)
         return self.read_frames(frames)
 
-    def read_frames(self, frames: list[Frame]) -> VideoRead:
-        reads = self.reader.read_batch([f.rgb for f in frames])
+    def read_frames(self, frames: list[Frame], *, deadline: float | None = None) -> VideoRead:
+        """Read, track and fuse; with a ``deadline`` (``time.monotonic()``), TimeoutError once it passes."""
+        reads: list[list[Read | LineRead]] = []
+        for k in range(0, len(frames), FRAMES_PER_BATCH):
+            if deadline is not None and time.monotonic() > deadline:
+                raise TimeoutError(f"reading stopped at frame {frames[k].index}")
+            reads += self.reader.read_batch([f.rgb for f in frames[k:k + FRAMES_PER_BATCH]])
         sightings = [sighting_of(r, f) for f, rs in zip(frames, reads) for r in rs]
         fused = tuple(fuse(t) for t in merge_tracks(track(sightings)) if t.kind != "text")
         return VideoRead(tuple((f, tuple(rs)) for f, rs in zip(frames, reads)), fused)

@@ -46,6 +46,22 @@ def sharpness(gray: np.ndarray) -> float:
     return float(cv2.Laplacian(gray, cv2.CV_64F).var())
 
 
+def video_seconds(data: bytes) -> float | None:
+    """The running time a video's container declares, or None when it declares none (or is unreadable)."""
+    import av
+
+    try:
+        with av.open(io.BytesIO(data)) as container:
+            if container.duration is not None:
+                return container.duration / av.time_base
+            stream = container.streams.video[0] if container.streams.video else None
+            if stream is not None and stream.duration is not None and stream.time_base is not None:
+                return float(stream.duration * stream.time_base)
+    except (av.FFmpegError, ValueError, OSError):
+        return None
+    return None
+
+
 def _decoded(data: bytes, cfg: SamplingConfig) -> Iterator[tuple[int, float, np.ndarray]]:
     import av
 

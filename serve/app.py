@@ -28,7 +28,7 @@ from model.matching.reads import ReadMatcher
 from model.matching.store import Registry
 from model.pipeline import MarkingReader
 from model.video import VideoReader
-from model.videoio import Frame, SamplingConfig, VideoDecodeError, sample_frames, sharpness
+from model.videoio import Frame, SamplingConfig, VideoDecodeError, sample_frames, sharpness, video_seconds
 from serve import schemas
 from serve.batcher import MicroBatcher
 from serve.settings import Settings
@@ -130,19 +130,33 @@ async def _read_upload(f: UploadFile, limit: int) -> bytes:
     return bytes(data)
 
 
-async def _read_one(eng: Engine, name: str, data: bytes) -> schemas.ImageResult:
+def _in_time(until: float, fn, /, *args, **kwargs):
+    """``fn`` run in the thread pool within the request's deadline ``until`` (skipped when the deadline passed
+    while it waited for a thread); TimeoutError after it."""
+    def call():
+        if time.monotonic() > until:
+            raise TimeoutError
+        return fn(*args, **kwargs)
+    return asyncio.wait_for(run_in_threadpool(call), max(0.0, until - time.monotonic()))
+
+
+async def _read_one(eng: Engine, name: str, data: bytes, deadline: float) -> schemas.ImageResult:
+    """One image of a request; a bad image or one not read by the request's deadline gets its own error."""
     t0 = time.perf_counter()
-    try:
-        rgb = await run_in_threadpool(decode_image, data, max_pixels=eng.settings.max_pixels)
-    except ImageDecodeError as exc:
-        code = "empty_file" if not data else "unsupported_image"
+
+    def failed(code: str, message: str) -> schemas.ImageResult:
         return schemas.ImageResult(file=name, seconds=round(time.perf_counter() - t0, 4),
-                                   error=schemas.ErrorBody(code=code, message=str(exc)))
-    work = eng.batcher.read(rgb) if eng.batcher else run_in_threadpool(eng.reader.read, rgb)
+                                   error=schemas.ErrorBody(code=code, message=message))
     try:
-        reads = await asyncio.wait_for(work, eng.settings.request_timeout_s)
-    except TimeoutError as exc:
-        raise ApiError(503, "timeout", f"reading {name} took over {eng.settings.request_timeout_s} s") from exc
+        rgb = await run_in_threadpool(decode_image, data, max_pixels=eng.settings.max_pixels)  # bounded by pixels
+        if eng.batcher:
+            reads = await asyncio.wait_for(eng.batcher.read(rgb), max(0.0, deadline - time.monotonic()))
+        else:
+            reads = await _in_time(deadline, eng.reader.read, rgb)
+    except ImageDecodeError as exc:
+        return failed("empty_file" if not data else "unsupported_image", str(exc))
+    except TimeoutError:
+        return failed("timeout", f"{name} was not read within the request's {eng.settings.request_timeout_s} s")
     markings = [{**r.to_json(), "matches": _matches(eng, r)} for r in reads]
     return schemas.ImageResult(file=name, seconds=round(time.perf_counter() - t0, 4), markings=markings)
 
@@ -164,6 +178,10 @@ def _frames_of(blobs: list[bytes], every_s: float, settings: Settings) -> list[F
         cfg = SamplingConfig(every_s=max(0.05, every_s), max_frames=settings.max_video_frames,
                              max_seconds=settings.max_video_seconds)
         try:
+            seconds = video_seconds(blobs[0])
+            if seconds is not None and seconds > settings.max_video_seconds:
+                raise ApiError(413, "video_too_long", f"the video runs {seconds:.1f} s; this service reads videos of "
+                               f"at most {settings.max_video_seconds:g} s (trim it, or use `marktrace video`)")
             return sample_frames(blobs[0], cfg)
         except VideoDecodeError as vexc:
             raise ApiError(415, "unsupported_media", f"neither an image nor a readable video: {vexc}") from vexc
@@ -232,7 +250,8 @@ def _routes(app: FastAPI, settings: Settings) -> None:
             raise ApiError(413, "too_many_images", f"at most {settings.max_images} images per request")
         blobs = [(f.filename or f"file{k}", await _read_upload(f, settings.max_upload_bytes))
                  for k, f in enumerate(files)]
-        results = await asyncio.gather(*[_read_one(eng, name, data) for name, data in blobs])
+        deadline = time.monotonic() + settings.request_timeout_s
+        results = await asyncio.gather(*[_read_one(eng, name, data, deadline) for name, data in blobs])
         return schemas.ReadResponse(images=list(results))
 
     @app.post("/v1/frames", tags=["read"], response_model=schemas.FramesResponse, dependencies=guarded,
@@ -244,9 +263,13 @@ def _routes(app: FastAPI, settings: Settings) -> None:
         if len(files) > settings.max_images:
             raise ApiError(413, "too_many_images", f"at most {settings.max_images} stills per request")
         blobs = [await _read_upload(f, settings.max_request_bytes) for f in files]
-        frames = await run_in_threadpool(_frames_of, blobs, every_s, settings)
-        video = VideoReader(eng.reader)
-        result = await asyncio.wait_for(run_in_threadpool(video.read_frames, frames), settings.request_timeout_s)
+        deadline = time.monotonic() + settings.request_timeout_s
+        try:
+            frames = await _in_time(deadline, _frames_of, blobs, every_s, settings)
+            result = await _in_time(deadline, VideoReader(eng.reader).read_frames, frames, deadline=deadline)
+        except TimeoutError as exc:
+            raise ApiError(503, "timeout", f"the frames were not read within {settings.request_timeout_s} s; "
+                           "send fewer stills or a shorter video, or use `marktrace video`") from exc
         return schemas.FramesResponse(**_with_matches(eng, result.to_json(), result))
 
     @app.post("/v1/match", tags=["match"], response_model=schemas.MatchResponse, dependencies=guarded,

@@ -23,8 +23,8 @@ class Settings(BaseSettings):
     max_pixels: int = 50_000_000  # per image, before decoding (decompression bombs)
     micro_batch_images: int = 1  # >1: images collected into one recogniser run across requests (pays on GPU)
     micro_batch_wait_ms: float = 8.0  # how long the first image waits for company
-    request_timeout_s: float = 60.0
-    max_video_seconds: float = 300.0  # longer videos are read up to this point
+    request_timeout_s: float = 60.0  # deadline for a whole request; images not read by then get a timeout error
+    max_video_seconds: float = 300.0  # longer videos (by their declared running time) get 413 video_too_long
     max_video_frames: int = 120  # sampled frames read per video
 
     def registry(self) -> str:

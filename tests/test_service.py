@@ -144,3 +144,45 @@ def test_frames_fuse_stills_and_reject_bad_media(service):
     bad = httpx.post(f"{service}/v1/frames", files=[("files", ("clip.mp4", b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 500,
                                                              "video/mp4"))], headers=KEY)
     assert bad.status_code == 415 and bad.json()["error"]["code"] == "unsupported_media"
+
+
+def _clip(seconds: float, fps: int = 5) -> bytes:
+    import av
+
+    buf = io.BytesIO()
+    with av.open(buf, "w", format="mp4") as out:
+        stream = out.add_stream("mpeg4", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        for k in range(int(seconds * fps)):
+            rgb = np.full((48, 64, 3), 40 + 10 * k % 200, np.uint8)
+            for packet in stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    return buf.getvalue()
+
+
+@pytest.fixture(scope="module")
+def hurried(tmp_path_factory):
+    """A service whose requests must finish within a millisecond and whose videos may run one second."""
+    settings = Settings(data_dir=tmp_path_factory.mktemp("hurried"), request_timeout_s=0.001, max_video_seconds=1.0)
+    server, thread, url = _serve(settings)
+    yield url
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def test_request_deadline_and_video_length(hurried):
+    scene = render_crop(np.random.default_rng(9), level="clean", size_px=224)
+    files = [("files", ("head.png", _png(scene.rgb), "image/png")), ("files", ("empty.jpg", b"", "image/jpeg"))]
+    r = httpx.post(f"{hurried}/v1/read", files=files, timeout=60)
+    assert r.status_code == 200, r.text
+    errors = {im["file"]: im["error"]["code"] for im in r.json()["images"]}
+    assert errors == {"head.png": "timeout", "empty.jpg": "empty_file"}  # each file keeps its own outcome
+    stills = [("files", (f"f{k}.png", _png(scene.rgb), "image/png")) for k in range(3)]
+    late = httpx.post(f"{hurried}/v1/frames", files=stills, timeout=60)
+    assert late.status_code == 503 and late.json()["error"]["code"] == "timeout"
+    long = httpx.post(f"{hurried}/v1/frames", files=[("files", ("clip.mp4", _clip(3.0), "video/mp4"))], timeout=60)
+    assert long.status_code == 413 and long.json()["error"]["code"] == "video_too_long"
+    assert "3.0 s" in long.json()["error"]["message"]
+    assert httpx.get(f"{hurried}/healthz").json() == {"status": "ok"}
