@@ -113,3 +113,15 @@ def test_no_headstamp_reads_on_painted_circles():
         kept_on_circle += on_lot([r.head for r in reader.read(scene.rgb) if isinstance(r, Read)])
     assert raw_on_circle >= 1, "the renders no longer provoke the detector; pick others"
     assert kept_on_circle == 0
+
+
+def test_zoom_window_around_small_lines():
+    from model.detection.lines import LineBox
+    from model.pipeline import zoom_window
+
+    small = [LineBox(300, 200, 60, 10, 0.0, 0.9), LineBox(300, 230, 50, 10, 0.0, 0.8)]
+    x0, y0, x1, y1 = zoom_window(small, 960, 540, min_gain=1.5)
+    assert (x0, y0, x1, y1) == (220, 170, 380, 260)  # both lines with two line heights to spare
+    assert zoom_window(small, 200, 150, min_gain=1.5) is None  # they already fill a small image
+    assert zoom_window([LineBox(480, 270, 470, 20, 0.0, 0.9)], 960, 540, min_gain=1.5) is None
+    assert zoom_window([], 960, 540, min_gain=1.5) is None

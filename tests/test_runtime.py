@@ -1,0 +1,26 @@
+"""The ONNX Runtime wrapper: providers, CUDA fallback, batching."""
+
+import logging
+
+import numpy as np
+import onnxruntime as ort
+import pytest
+
+from model.bundle import load_bundle
+from model.runtime import OnnxNet
+
+
+def test_cuda_request_falls_back_to_cpu_with_a_log_line(caplog):
+    if "CUDAExecutionProvider" in ort.get_available_providers():
+        pytest.skip("this onnxruntime has a CUDA provider: no fallback to see")
+    with caplog.at_level(logging.WARNING, logger="model.runtime"):
+        net = OnnxNet(load_bundle("lot_recognizer"), device="cuda", threads=1)
+    assert net.providers == ["CPUExecutionProvider"]
+    assert any("CUDA" in r.getMessage() and "CPU" in r.getMessage() for r in caplog.records)
+
+
+def test_batched_equals_one_pass():
+    net = OnnxNet(load_bundle("lot_recognizer"), threads=1)
+    inp = net.bundle.manifest["input"]
+    x = np.random.default_rng(0).normal(0, 1, (5, 1, inp["height_px"], inp["width_px"])).astype(np.float32)
+    assert np.allclose(net.batched(x, 2), net(x), atol=1e-4)
