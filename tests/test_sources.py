@@ -89,6 +89,18 @@ def test_batch_over_an_s3_bucket_with_a_corrupt_object_resumes_and_reports(s3, t
     again = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert again.returncode == 0 and "0 written now" in again.stderr
     assert len(out.read_text().splitlines()) == 4
+    pytest.importorskip("ray")
+    on_ray = tmp_path / "ray.jsonl"  # the Ray engine's actors read the same objects from the bucket
+    r = subprocess.run([sys.executable, "-m", "serve.cli", "batch", "s3://archive/photos", "--out", str(on_ray),
+                        "--engine", "ray", "--workers", "1"], cwd=ROOT, env=env, capture_output=True, text=True,
+                       timeout=300)
+    assert r.returncode == 0, r.stderr
+    ray_rows = {row["file"]: row for row in map(json.loads, on_ray.read_text().splitlines())}
+
+    def reads(rs):
+        return {k: [m.get("segments") for m in v["markings"]] for k, v in rs.items()}
+
+    assert reads(ray_rows) == reads(rows)
 
 
 def test_file_list_in_a_bucket_and_a_missing_bucket(s3, tmp_path):
