@@ -12,18 +12,17 @@ top candidate has the highest probability).
 from __future__ import annotations
 
 import argparse
-import io
 import sys
 import time
 from pathlib import Path
 
-import av
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from datasets import degrade  # noqa: E402
+from datasets.clips import encode_mp4  # noqa: E402
 from datasets.headstamp import render_head  # noqa: E402
 from datasets.lots import render_marking  # noqa: E402
 from datasets.scenes import _damage_face, background, place_head  # noqa: E402
@@ -34,19 +33,6 @@ from model.videoio import SamplingConfig  # noqa: E402
 
 METHODS = {"reads": "whole candidate reads", "chars": "character by character",
            "both": "both, geometric mean (default)"}
-
-
-def encode(frames: list[np.ndarray]) -> bytes:
-    buf = io.BytesIO()
-    with av.open(buf, "w", format="mp4") as out:
-        stream = out.add_stream("mpeg4", rate=5)
-        stream.height, stream.width, stream.pix_fmt, stream.bit_rate = 540, 960, "yuv420p", 1_500_000
-        for rgb in frames:
-            for packet in stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")):
-                out.mux(packet)
-        for packet in stream.encode():
-            out.mux(packet)
-    return buf.getvalue()
 
 
 def degrade_frame(canvas: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -67,7 +53,7 @@ def lot_clip(rng: np.random.Generator, n_frames: int) -> tuple[bytes, tuple[str,
         x, y = int(np.clip(x0 + vx * k, 0, 960 - w)), int(np.clip(y0 + vy * k, 0, 540 - h))
         canvas[y:y + h, x:x + w] = scene.rgb
         frames.append(degrade_frame(canvas, rng))
-    return encode(frames), (scene.lot.text,)
+    return encode_mp4(frames, fps=5, bit_rate=1_500_000), (scene.lot.text,)
 
 
 def head_clip(rng: np.random.Generator, n_frames: int) -> tuple[bytes, tuple[str, ...]]:
@@ -85,7 +71,7 @@ def head_clip(rng: np.random.Generator, n_frames: int) -> tuple[bytes, tuple[str
                    tilt_rad=0.0)
         frames.append(degrade_frame(canvas, rng))
     truth = cyclic_key([s.segment.label for s in sorted(head.segments, key=lambda s: s.center_rad % (2 * np.pi))])
-    return encode(frames), truth
+    return encode_mp4(frames, fps=5, bit_rate=1_500_000), truth
 
 
 def main() -> None:

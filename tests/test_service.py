@@ -11,6 +11,7 @@ import pytest
 import uvicorn
 from PIL import Image
 
+from datasets.clips import encode_mp4
 from datasets.sampler import Segment
 from datasets.scenes import render_crop
 from serve.app import create_app
@@ -147,19 +148,8 @@ def test_frames_fuse_stills_and_reject_bad_media(service):
 
 
 def _clip(seconds: float, fps: int = 5) -> bytes:
-    import av
-
-    buf = io.BytesIO()
-    with av.open(buf, "w", format="mp4") as out:
-        stream = out.add_stream("mpeg4", rate=fps)
-        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
-        for k in range(int(seconds * fps)):
-            rgb = np.full((48, 64, 3), 40 + 10 * k % 200, np.uint8)
-            for packet in stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")):
-                out.mux(packet)
-        for packet in stream.encode():
-            out.mux(packet)
-    return buf.getvalue()
+    frames = [np.full((48, 64, 3), 40 + 10 * k % 200, np.uint8) for k in range(int(seconds * fps))]
+    return encode_mp4(frames, fps=fps)
 
 
 @pytest.fixture(scope="module")

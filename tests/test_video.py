@@ -1,12 +1,10 @@
 """Video: a real (tiny, generated) video decoded by PyAV, sampling rules, tracking and fusion, bad files."""
 
-import io
-
-import av
 import cv2
 import numpy as np
 import pytest
 
+from datasets.clips import encode_mp4
 from datasets.headstamp import render_head
 from datasets.sampler import Segment
 from datasets.scenes import background, place_head
@@ -14,21 +12,6 @@ from model.fusion import Sighting, cyclic_key, fuse, track
 from model.pipeline import MarkingReader
 from model.video import VideoReader
 from model.videoio import SamplingConfig, VideoDecodeError, sample_frames
-
-
-def _encode(frames: list[np.ndarray], fps: int = 10) -> bytes:
-    buf = io.BytesIO()
-    with av.open(buf, "w", format="mp4") as out:
-        stream = out.add_stream("mpeg4", rate=fps)
-        stream.height, stream.width = frames[0].shape[:2]
-        stream.pix_fmt = "yuv420p"
-        stream.bit_rate = 2_000_000
-        for rgb in frames:
-            for packet in stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")):
-                out.mux(packet)
-        for packet in stream.encode():
-            out.mux(packet)
-    return buf.getvalue()
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +29,7 @@ def moving_head():
         if k % 3 == 2:
             frame = cv2.blur(frame, (9, 1))
         frames.append(frame)
-    return _encode(frames), frames
+    return encode_mp4(frames), frames
 
 
 def test_sampling_keeps_the_rate_and_drops_duplicates(moving_head):
@@ -55,7 +38,7 @@ def test_sampling_keeps_the_rate_and_drops_duplicates(moving_head):
     times = [f.time_s for f in frames]
     assert times == sorted(times) and len(frames) >= 4
     assert all(b - a >= 0.45 for a, b in zip(times, times[1:]))
-    static = _encode([np.full((120, 160, 3), 128, np.uint8)] * 20)
+    static = encode_mp4([np.full((120, 160, 3), 128, np.uint8)] * 20)
     assert len(sample_frames(static, SamplingConfig(every_s=0.2))) == 1  # nothing changes: one frame
     sharp = sample_frames(data, SamplingConfig(every_s=0.0, duplicate_bits=-1, blur_keep=0.9))
     assert len(sharp) < 30  # the blurred third of the frames is dropped
