@@ -11,6 +11,7 @@ the true line and its length is within 30 %. Bundles default to the shipped ones
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import time
 from pathlib import Path
@@ -24,7 +25,7 @@ from datasets.lot_text import GENERATORS, LotText  # noqa: E402
 from datasets.lots import LEVELS, MarkingScene, in_frame, render_marking  # noqa: E402
 from model.bundle import load_bundle  # noqa: E402
 from model.detection.lines import box_of_quad  # noqa: E402
-from model.pipeline import LINE_DETECTOR, LINE_RECOGNIZER, LotReader  # noqa: E402
+from model.pipeline import LINE_DETECTOR, LINE_RECOGNIZER, LotReader, LotReaderConfig  # noqa: E402
 from model.runtime import OnnxNet  # noqa: E402
 
 SETTINGS = ("filling", "in frame", "circled")
@@ -50,10 +51,13 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=30)
     ap.add_argument("--seed", type=int, default=606)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--no-zoom", action="store_true", help="no second, magnified look at small markings")
     a = ap.parse_args()
+    cfg = LotReaderConfig(zoom_gain=math.inf) if a.no_zoom else LotReaderConfig()
     reader = LotReader(OnnxNet(load_bundle(a.detector), threads=a.threads),
-                       OnnxNet(load_bundle(a.recognizer), threads=a.threads))
-    print(f"detector {a.detector}, recognizer {a.recognizer}, {a.n} markings per cell, seed {a.seed}\n")
+                       OnnxNet(load_bundle(a.recognizer), threads=a.threads), cfg)
+    print(f"detector {a.detector}, recognizer {a.recognizer}, zoom {'off' if a.no_zoom else 'on'}, "
+          f"{a.n} markings per cell, seed {a.seed}\n")
     print("| scenes | level | lines found | lot exact | lot in n-best | circled flag right | ms/image (read) |")
     print("|---|---|---|---|---|---|---|")
     for setting in SETTINGS:

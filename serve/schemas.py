@@ -180,6 +180,8 @@ class FusedOut(BaseModel):
     segments: list[str] | None = None
     text: str | None = None
     candidates: list[FusedCandidate]
+    char_probs: list[list[float]] | None = Field(
+        None, description="fused probability of each character of the best read, per segment (a line: one)")
     evidence: list[EvidenceOut]
 
 

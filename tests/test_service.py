@@ -142,6 +142,7 @@ def test_frames_fuse_stills_and_reject_bad_media(service):
     heads = [f for f in body["fused"] if f["kind"] == "headstamp"]
     assert len(heads) == 1 and heads[0]["frames"] == 3
     assert [e["time_s"] for e in heads[0]["evidence"]] == [0.0, 1.0, 2.0]
+    assert [len(p) for p in heads[0]["char_probs"]] == [len(s) for s in heads[0]["segments"]]
     bad = httpx.post(f"{service}/v1/frames", files=[("files", ("clip.mp4", b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 500,
                                                              "video/mp4"))], headers=KEY)
     assert bad.status_code == 415 and bad.json()["error"]["code"] == "unsupported_media"
