@@ -24,6 +24,8 @@ def test_skeleton_folds_look_alikes_scripts_and_separators():
     assert skeleton("۱۲-۱۴") == skeleton("12-14")  # Persian digits
     assert skeleton("12-14-451") != skeleton("12-14-452")
     assert normalise_marking("((10))-04-11") == ("10-04-11", True)
+    assert normalise_marking("(10))-04-11") == normalise_marking("((10)-04-11") == ("10-04-11", True)
+    assert normalise_marking("(10)-04-11") == ("(10)-04-11", False)  # one bracket pair is not a double circle
     assert normalise_marking(" 12-14-451 ") == ("12-14-451", False)
 
 

@@ -18,7 +18,7 @@ from model.charset import TO_ASCII_DIGITS
 from model.reference import seed_rows
 
 UNKNOWN = "?"
-_CIRCLED = re.compile(r"^\s*\(\(\s*([^()]+?)\s*\)\)\s*")
+_CIRCLED = re.compile(r"^\s*(\(\(?)\s*([^()]+?)\s*(\)\)?)\s*")  # ((10)), or (10)) / ((10) with one arc lost
 # How likely an erroneous read is to land on a given wrong character, by the pair's kind.
 KIND_SHARE = {"look-alike": 0.3, "script": 0.45, "turned": 0.15, "damage": 0.12}
 OTHER_SHARE = 0.01
@@ -66,16 +66,17 @@ def default_table() -> ConfusionTable:
 
 
 def normalise_marking(text: str) -> tuple[str, bool]:
-    """Canonical lot text and whether its factory code was circled: ``((10))-04-11`` -> (``10-04-11``, True).
+    """Canonical lot text and whether its factory code was circled: ``((10))-04-11`` -> (``10-04-11``, True);
+    a double circle with one side's second arc lost (``(10))-04-11``) counts, a single bracket pair does not.
 
     Unicode compatibility forms are folded, Persian and Arabic-Indic digits become ASCII, letters upper-case,
     runs of spaces collapse.
     """
     t = unicodedata.normalize("NFKC", text).translate(TO_ASCII_DIGITS).upper().strip()
     m = _CIRCLED.match(t)
-    circled = m is not None
-    if m:
-        t = m.group(1) + t[m.end():]
+    circled = m is not None and len(m.group(1)) + len(m.group(3)) >= 3
+    if m and circled:
+        t = m.group(2) + t[m.end():]
     return " ".join(t.split()), circled
 
 
