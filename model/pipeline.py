@@ -37,6 +37,7 @@ class ReaderConfig:
     max_heads: int = 12
     batch: int = 32
     both_ways: bool = True  # also read the strip turned 180 degrees and merge the two n-best lists
+    sure: float = 0.9  # ... unless the first reading's top hypothesis is at least this probable (> 1: always)
 
 
 class HeadstampReader:
@@ -97,8 +98,10 @@ class HeadstampReader:
     def _merge(self, head: CaseHead, seam_rad: float, strip: np.ndarray, fwd: np.ndarray,
                rev: np.ndarray | None) -> Read:
         cfg, n = self.cfg, fwd.shape[0]
-        hyps = [to_hypothesis(*b, n) for b in beam_search(softmax(fwd), beam=cfg.beam, prune=cfg.prune)]
-        if rev is not None:
+        beams = beam_search(softmax(fwd), beam=cfg.beam, prune=cfg.prune)
+        hyps = [to_hypothesis(*b, n) for b in beams]
+        sure = bool(beams) and beams[0][1] >= cfg.sure
+        if rev is not None and not sure:
             hyps += [_reverse(to_hypothesis(*b, n))
                      for b in beam_search(softmax(rev), beam=cfg.beam, prune=cfg.prune)]
         hyps = [h for h in hyps if h.segments]

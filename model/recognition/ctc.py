@@ -45,15 +45,19 @@ def beam_search(probs: np.ndarray, *, beam: int = 8, prune: float = 1e-3) -> lis
     for t in range(probs.shape[0]):
         row = probs[t]
         active = np.flatnonzero(row > prune)
+        if len(active) == 1 and active[0] == BLANK:  # only blank: every prefix now ends in blank, ranks kept
+            for b in beams.values():  # (totals already sum to 1, so renormalising leaves them as they are)
+                b.p_blank, b.p_char = b.total, 0.0
+            continue
+        classes = [(int(c), float(row[c])) for c in active]
         nxt: dict[tuple[int, ...], _Beam] = {}
         for prefix, b in beams.items():
-            for c in active:
-                p = float(row[c])
+            for c, p in classes:
                 if c == BLANK:
                     _add(nxt, prefix, b.char_probs, b.char_frames, blank=b.total * p)
                     continue
                 last = prefix[-1] if prefix else None
-                grown = (prefix + (int(c),), b.char_probs + (p,), b.char_frames + (t,))
+                grown = (prefix + (c,), b.char_probs + (p,), b.char_frames + (t,))
                 if c == last:  # a repeat continues the same character; a new one needs a blank between
                     probs_same = b.char_probs[:-1] + (max(b.char_probs[-1], p),)
                     frames_same = b.char_frames[:-1] + ((t,) if p > b.char_probs[-1] else b.char_frames[-1:])
@@ -63,7 +67,10 @@ def beam_search(probs: np.ndarray, *, beam: int = 8, prune: float = 1e-3) -> lis
                     _add(nxt, *grown, char=b.total * p)
         ranked = sorted(nxt.items(), key=lambda kv: kv[1].total, reverse=True)[:beam]
         norm = sum(b.total for _, b in ranked) or 1.0
-        beams = {k: _Beam(b.p_blank / norm, b.p_char / norm, b.char_probs, b.char_frames) for k, b in ranked}
+        for _, b in ranked:
+            b.p_blank /= norm
+            b.p_char /= norm
+        beams = dict(ranked)
     out = sorted(beams.items(), key=lambda kv: kv[1].total, reverse=True)
     return [(k, b.total, b.char_probs, b.char_frames) for k, b in out]
 
