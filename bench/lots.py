@@ -1,11 +1,13 @@
 """Painted lot markings on fresh renders (never the evaluation set): lines found, lot lines read exactly.
 
-    python bench/lots.py [--detector DIR] [--recognizer DIR] [--n 30] [--seed 606]
+    python bench/lots.py [--detector DIR] [--recognizer DIR] [--n 30] [--seed 606] [--craft]
 
 Scenes per level from ``datasets.lots.render_marking``: markings filling the photo (as in close-ups), markings
 set into a wider 960x540 or 640x480 frame (``in_frame``, as in video stills and scene photos), and markings whose
 lot has a double-circled factory code. A line is found when a detection's centre lies within its half-height of
-the true line and its length is within 30 %. Bundles default to the shipped ones.
+the true line and its length is within 30 %. Bundles default to the shipped ones. ``--craft`` instead compares
+the lines found by our detector with those of EasyOCR's CRAFT text detector (its offline English package's
+weights, its own word-to-line merging) on the same scenes.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 from datasets.lot_text import GENERATORS, LotText  # noqa: E402
 from datasets.lots import LEVELS, MarkingScene, in_frame, render_marking  # noqa: E402
 from model.bundle import load_bundle  # noqa: E402
-from model.detection.lines import box_of_quad  # noqa: E402
+from model.detection.lines import LineBox, box_of_quad  # noqa: E402
 from model.pipeline import LINE_DETECTOR, LINE_RECOGNIZER, LotReader, LotReaderConfig  # noqa: E402
 from model.runtime import OnnxNet  # noqa: E402
 
@@ -44,6 +46,43 @@ def found(truth_quad: np.ndarray, lines) -> bool:
     return any(ln.contains(cx, cy, across=1.0) and abs(ln.half_len / half_len - 1) < 0.3 for ln in lines)
 
 
+def craft_detector(threads: int):
+    """EasyOCR's CRAFT as a line finder: (RGB) -> LineBoxes from its merged boxes and free quads."""
+    import easyocr
+    import easyocr_en_models
+    import torch
+
+    torch.set_num_threads(threads)
+    reader = easyocr.Reader(["en"], gpu=False, model_storage_directory=str(easyocr_en_models.model_dir()),
+                            download_enabled=False, recognizer=False, verbose=False)
+
+    def detect(rgb: np.ndarray) -> list[LineBox]:
+        horizontal, free = reader.detect(rgb)
+        quads = [np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], np.float32) for x0, x1, y0, y1 in horizontal[0]]
+        quads += [np.array(q, np.float32) for q in free[0]]
+        return [LineBox(*box_of_quad(q), score=1.0) for q in quads]
+    return detect
+
+
+def compare_craft(reader: LotReader, a: argparse.Namespace) -> None:
+    craft = craft_detector(a.threads)
+    print("| scenes | level | lines found: ours | CRAFT | ms/image: ours | CRAFT |\n|---|---|---|---|---|---|")
+    for setting in SETTINGS:
+        for level in LEVELS:
+            rng = np.random.default_rng([a.seed, SETTINGS.index(setting), LEVELS.index(level)])
+            n_lines, hits, secs = 0, [0, 0], [0.0, 0.0]
+            for _ in range(a.n):
+                scene = scene_for(setting, rng, level)
+                n_lines += len(scene.lines)
+                for k, detect in enumerate((reader.detect, craft)):
+                    t0 = time.perf_counter()
+                    lines = detect(scene.rgb)
+                    secs[k] += time.perf_counter() - t0
+                    hits[k] += sum(found(t.quad, lines) for t in scene.lines)
+            print(f"| {setting} | {level} | {hits[0]}/{n_lines} | {hits[1]}/{n_lines} | {1000 * secs[0] / a.n:.0f} "
+                  f"| {1000 * secs[1] / a.n:.0f} |")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--detector", default=LINE_DETECTOR)
@@ -52,12 +91,16 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=606)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--no-zoom", action="store_true", help="no second, magnified look at small markings")
+    ap.add_argument("--craft", action="store_true", help="compare line finding with EasyOCR's CRAFT")
     a = ap.parse_args()
     cfg = LotReaderConfig(zoom_gain=math.inf) if a.no_zoom else LotReaderConfig()
     reader = LotReader(OnnxNet(load_bundle(a.detector), threads=a.threads),
                        OnnxNet(load_bundle(a.recognizer), threads=a.threads), cfg)
     print(f"detector {a.detector}, recognizer {a.recognizer}, zoom {'off' if a.no_zoom else 'on'}, "
           f"{a.n} markings per cell, seed {a.seed}\n")
+    if a.craft:
+        compare_craft(reader, a)
+        return
     print("| scenes | level | lines found | lot exact | lot in n-best | circled flag right | ms/image (read) |")
     print("|---|---|---|---|---|---|---|")
     for setting in SETTINGS:
