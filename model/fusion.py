@@ -178,7 +178,8 @@ def fuse(t: Track, *, top: int = 5, method: str = "both") -> FusedRead:
     seen = {k for s in t.sightings for k, _ in s.candidates}
     if not seen:
         return FusedRead(t.kind, (), (), tuple(t.sightings))
-    ranked = _normalised(_read_logp(t, seen))
+    seen_logp = _read_logp(t, seen)
+    ranked = _normalised(seen_logp)
     if method == "reads":
         return FusedRead(t.kind, ranked[0][0], tuple(ranked[:top]), tuple(t.sightings))
     cyclic = t.kind == "headstamp"
@@ -191,10 +192,9 @@ def fuse(t: Track, *, top: int = 5, method: str = "both") -> FusedRead:
         if key:
             found.setdefault(key, (c.score, probs))
     if method == "both":
-        keys = seen | set(found)
-        by_reads = _read_logp(t, keys)
-        logp = {k: 0.5 * by_reads[k] + 0.5 * math.log(max(1e-12, lattice.score(_as_text(k, pivot, cyclic))))
-                for k in keys}
+        by_reads = {**seen_logp, **_read_logp(t, set(found) - seen)}
+        logp = {k: 0.5 * lp + 0.5 * math.log(max(1e-12, lattice.score(_as_text(k, pivot, cyclic))))
+                for k, lp in by_reads.items()}
         cands = _normalised(logp)[:top]
     else:
         z = sum(score for score, _ in found.values()) or 1.0

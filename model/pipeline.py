@@ -177,7 +177,7 @@ class LotReader:
             return []
         gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
         h, w = self.input_hw
-        quads = [(ln.quad(), turn_quad(ln.quad())) for ln in lines]  # both ways up: angle known modulo 180 deg
+        quads = [(q, turn_quad(q)) for q in (ln.quad() for ln in lines)]  # both ways up: angle known mod 180 deg
         strips = [flatten_line(gray, q, height_px=h, width_px=w) for pair in quads for q in pair]
         x = strips_to_input(strips, height_px=h, width_px=w)
         logits = self.net.batched(x, self.cfg.batch)
@@ -300,12 +300,9 @@ def circle_in_line(rim: Ellipse, quad: tuple[tuple[float, float], ...] | np.ndar
     """Whether a detected 'case head' is painted text instead: a circled factory code or a big stencilled
     letter. Its centre lies on a text line, it is at most about three times the line's height (headstamp text
     is far smaller than its rim), and the line runs on past it."""
-    cx, cy, half_len, half_h, angle = box_of_quad(np.asarray(quad, np.float32))
-    c, s = math.cos(angle), math.sin(angle)
-    dx, dy = rim.cx - cx, rim.cy - cy
-    along, across = dx * c + dy * s, -dx * s + dy * c
+    line = LineBox(*box_of_quad(np.asarray(quad, np.float32)), score=0.0)
     r = max(rim.a_px, rim.b_px)
-    return abs(across) < half_h and abs(along) < half_len and r < 3.0 * half_h and half_len > r + half_h
+    return line.contains(rim.cx, rim.cy, across=1.0) and r < 3.0 * line.half_h and line.half_len > r + line.half_h
 
 
 def _confident(line: LineRead, *, detection: float = 0.5, mean_prob: float = 0.75) -> bool:

@@ -75,7 +75,7 @@ def normalise_marking(text: str) -> tuple[str, bool]:
     t = unicodedata.normalize("NFKC", text).translate(TO_ASCII_DIGITS).upper().strip()
     m = _CIRCLED.match(t)
     circled = m is not None and len(m.group(1)) + len(m.group(3)) >= 3
-    if m and circled:
+    if circled:
         t = m.group(2) + t[m.end():]
     return " ".join(t.split()), circled
 
