@@ -1,7 +1,7 @@
 """Case-head detection on freshly rendered crops and frames (not the evaluation set): recall, false positives
 and radius error for the geometric detector and, when its bundle is given, the learned one.
 
-    python bench/detection.py [--bundle model/weights/case_head_detector] [--n 20] [--seed 99]
+    python bench/detection.py [--bundle model/weights/case_head_detector ...] [--max-side 512] [--n 20] [--seed 99]
 """
 
 from __future__ import annotations
@@ -26,13 +26,19 @@ from model.runtime import OnnxNet  # noqa: E402
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--bundle", type=Path)
+    ap.add_argument("--bundle", type=Path, nargs="*", default=[])
+    ap.add_argument("--max-side", type=int, nargs="*", default=[],
+                    help="also run bundles trained at several sides with these largest input sides")
     ap.add_argument("--n", type=int, default=20)
     ap.add_argument("--seed", type=int, default=99)
     a = ap.parse_args()
     detectors = {"geometric": CaseHeadDetector(None)}
-    if a.bundle:
-        detectors["learned"] = CaseHeadDetector(OnnxNet(load_bundle(a.bundle)))
+    for path in a.bundle:
+        net = OnnxNet(load_bundle(path))
+        detectors[path.name] = CaseHeadDetector(net)
+        if "min_side_px" in net.bundle.manifest["input"]:
+            for side in a.max_side:
+                detectors[f"{path.name} (max side {side})"] = CaseHeadDetector(net, max_side_px=side)
     print("| detector | scene | level | found | false pos. | radius err | ms/image |\n|---|---|---|---|---|---|---|")
     for kind in ("crop", "frame"):
         for level in LEVELS:

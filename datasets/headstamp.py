@@ -73,21 +73,29 @@ def _paste_rotated(canvas: np.ndarray, mask: np.ndarray, pos: tuple[float, float
 
 
 def _place_segment(canvas: np.ndarray, seg: Segment, *, center: float, theta: float, r_text: float,
-                   glyph_h: float, font_path: str, turned: bool, spacing: float) -> tuple[float, float]:
-    """Draw one segment along the arc centred on ``theta``; returns its (start, end) angles clockwise."""
+                   glyph_h: float, font_path: str, turned: bool, spacing: float,
+                   straight: bool = False) -> tuple[float, float]:
+    """Draw one segment centred on ``theta``, its glyphs along the arc or, when ``straight``, along the tangent
+    there (many bunters stamp short codes as a straight line); returns its (start, end) angles clockwise."""
     masks = [_glyph_mask(g, font_path, int(glyph_h * (0.75 if g in "*★+⊕." else 1.0))) for g in seg.glyphs]
     widths = [m.shape[1] * glyph_h / max(1.0, m.shape[0]) if g in "*★+⊕" else m.shape[1]
               for g, m in zip(seg.glyphs, masks)]
     total = sum(widths) + spacing * (len(widths) - 1)
     sign = -1.0 if turned else 1.0  # reading direction: clockwise when tops-outward
     offset = -total / 2
+    mid = (center + r_text * math.cos(theta), center + r_text * math.sin(theta))
+    tangent = (-sign * math.sin(theta), sign * math.cos(theta))
     for m, w in zip(masks, widths):
-        ang = theta + sign * (offset + w / 2) / r_text
-        pos = (center + r_text * math.cos(ang), center + r_text * math.sin(ang))
+        along = offset + w / 2
+        ang = theta if straight else theta + sign * along / r_text
+        if straight:
+            pos = (mid[0] + along * tangent[0], mid[1] + along * tangent[1])
+        else:
+            pos = (center + r_text * math.cos(ang), center + r_text * math.sin(ang))
         up = ang - math.pi / 2 if turned else ang + math.pi / 2
         _paste_rotated(canvas, m, pos, up)
         offset += w + spacing
-    half = total / 2 / r_text
+    half = math.atan2(total / 2, r_text) if straight else total / 2 / r_text
     return theta - half, theta + half
 
 
@@ -104,6 +112,8 @@ def _orientations(angles: list[float], rng: np.random.Generator, base: float) ->
         return [True] * len(angles)  # some commercial heads are stamped all tops-inward
     if mode < 0.3:
         return [False] * len(angles)
+    if mode < 0.42:  # no rule: each segment either way (bunters vary)
+        return [bool(rng.random() < 0.5) for _ in angles]
     flags = []
     for a in angles:
         lower = math.cos(a - base) < -0.2  # opposite the first segment
@@ -130,9 +140,10 @@ def _metal(size: int, rng: np.random.Generator) -> tuple[np.ndarray, str]:
     return colour[None, None, :] * tex[..., None], name
 
 
-def render_head(rng: np.random.Generator, *, radius_px: int = 100,
-                segments: list[Segment] | None = None) -> HeadRender:
-    """Render one face-on head on a square canvas of side ``2.2 * radius_px``."""
+def render_head(rng: np.random.Generator, *, radius_px: int = 100, segments: list[Segment] | None = None,
+                straight: bool | None = None) -> HeadRender:
+    """Render one face-on head on a square canvas of side ``2.2 * radius_px``; ``straight`` forces (or forbids)
+    short segments stamped as straight lines rather than along the arc."""
     size = int(2.2 * radius_px)
     c = size / 2
     segs = segments if segments is not None else sample_layout(rng)
@@ -156,9 +167,12 @@ def render_head(rng: np.random.Generator, *, radius_px: int = 100,
     glyphs = np.zeros((size, size), np.float32)
     placed = []
     spacing = float(rng.uniform(0.0, 0.12)) * glyph_h
+    drawn = bool(rng.random() < 0.4)  # short segments stamped as straight lines, not along the arc
+    straight = drawn if straight is None else straight
     for seg, ang, turned in zip(segs, angles, flags):
         lo, hi = _place_segment(glyphs, seg, center=c, theta=ang, r_text=r_text, glyph_h=glyph_h,
-                                font_path=font_path, turned=turned, spacing=spacing)
+                                font_path=font_path, turned=turned, spacing=spacing,
+                                straight=straight and len(seg.glyphs) <= 5)
         placed.append(PlacedSegment(seg, ang % (2 * math.pi), lo % (2 * math.pi), hi % (2 * math.pi), turned))
     depth += glyphs
 

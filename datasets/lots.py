@@ -170,8 +170,11 @@ def _damage(cover: np.ndarray, rng: np.random.Generator, level: str) -> np.ndarr
     return out
 
 
-def _warp(rgb: np.ndarray, quads: list[np.ndarray], rng: np.random.Generator, level: str):
-    """Cylinder curvature (horizontal), perspective and rotation; the quads follow."""
+def _warp(rgb: np.ndarray, quads: list[np.ndarray], rng: np.random.Generator, level: str,
+          bare: np.ndarray):
+    """Cylinder curvature (horizontal), perspective and rotation; the quads follow. Where the turned surface
+    leaves the photo's corners uncovered, more of the ``bare`` surface (the same, unpainted) shows, mirrored
+    beyond its edges, instead of smeared edge pixels."""
     h, w = rgb.shape[:2]
     if rng.random() < 0.35:  # a rocket body or tube: the surface bends away at the sides
         theta = rng.uniform(0.3, 1.0)
@@ -180,6 +183,7 @@ def _warp(rgb: np.ndarray, quads: list[np.ndarray], rng: np.random.Generator, le
         map_x = np.repeat(src_x[None, :], h, 0).astype(np.float32)
         map_y = np.repeat(np.arange(h, dtype=np.float32)[:, None], w, 1)
         rgb = cv2.remap(rgb, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        bare = cv2.remap(bare, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         quads = [np.stack([(np.arcsin(np.clip((q[:, 0] / (w - 1) * 2 - 1) * math.sin(theta), -1, 1)) / theta + 1)
                            / 2 * (w - 1), q[:, 1]], 1).astype(np.float32) for q in quads]
     jitter = {"clean": 0.04, "worn": 0.08, "obscured": 0.12}[level]
@@ -192,7 +196,10 @@ def _warp(rgb: np.ndarray, quads: list[np.ndarray], rng: np.random.Generator, le
     scale = min(w / (dst.max(0)[0] - lo[0]), h / (dst.max(0)[1] - lo[1]))
     dst = (dst - lo) * scale
     m = cv2.getPerspectiveTransform(src, dst.astype(np.float32))
-    rgb = cv2.warpPerspective(rgb, m, (w, h), borderMode=cv2.BORDER_REPLICATE)
+    rgb = cv2.warpPerspective(rgb, m, (w, h), borderMode=cv2.BORDER_REFLECT_101)
+    cover = cv2.warpPerspective(np.ones((h, w), np.float32), m, (w, h), borderMode=cv2.BORDER_CONSTANT)[..., None]
+    beyond = cv2.warpPerspective(bare, m, (w, h), borderMode=cv2.BORDER_REFLECT_101)
+    rgb = np.clip(rgb * cover + beyond * (1 - cover), 0, 255).astype(np.uint8)
     # corners stay in the text's own order (an upside-down line has its top-left corner at the bottom right)
     return rgb, [cv2.perspectiveTransform(q[None], m)[0] for q in quads]
 
@@ -211,6 +218,7 @@ def render_marking(rng: np.random.Generator, *, level: str, width: int | None = 
         lines.append((sample_other(rng), False))
     surf = str(rng.choice(list(SURFACES)))
     canvas = surface(h, w, rng, surf)
+    bare = np.clip(canvas, 0, 255).astype(np.uint8)
     stencil = rng.random() < 0.6
     font_name = str(rng.choice(FONT_NAMES[:3] if stencil else FONT_NAMES))
     colour = np.array(PAINTS[str(rng.choice(list(PAINTS)))], np.float32) * rng.uniform(0.85, 1.1, 3)
@@ -220,12 +228,14 @@ def render_marking(rng: np.random.Generator, *, level: str, width: int | None = 
         old_cover, _ = _paint_layer(h, w, old, rng, stencil=stencil, font_name=font_name)
         canvas = _apply_paint(canvas, old_cover, colour * rng.uniform(0.7, 1.0), rng, 1.0)
         coat = np.array(SURFACES[surf], np.float32) * rng.uniform(0.85, 1.1, 3)
-        canvas = canvas * (1 - rng.uniform(0.5, 0.9)) + coat * rng.uniform(0.5, 0.9)
+        keep, add = 1 - rng.uniform(0.5, 0.9), rng.uniform(0.5, 0.9)
+        canvas = canvas * keep + coat * add
+        bare = np.clip(bare * keep + coat * add, 0, 255).astype(np.uint8)  # the new coat covers all of it
     cover, quads = _paint_layer(h, w, lines, rng, stencil=stencil, font_name=font_name)
     canvas = _apply_paint(canvas, _damage(cover, rng, level), colour, rng, float(rng.uniform(0.8, 1.0)))
     if level != "clean" and rng.random() < 0.3:
         canvas = degrade.occlude(canvas, rng, (w * rng.uniform(0.2, 0.8), h * rng.uniform(0.2, 0.8)), h * 0.3)
-    rgb, quads = _warp(np.clip(canvas, 0, 255).astype(np.uint8), quads, rng, level)
+    rgb, quads = _warp(np.clip(canvas, 0, 255).astype(np.uint8), quads, rng, level, bare)
     lv = {"clean": 0.1, "worn": 0.45, "obscured": 0.7}[level]
     if level != "clean" and rng.random() < 0.4:
         rgb = degrade.downscale(rgb, rng, diameter_px=float(w), min_diameter_px=float(w) * 0.35)

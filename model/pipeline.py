@@ -135,6 +135,10 @@ class LotReaderConfig:
     threshold: float = 0.3
     batch: int = 32
     zoom_gain: float = 1.5  # look again at the lines' region when that magnifies it at least this much
+    # a line both weakly detected and unreadable (mean character probability) is not reported: on renders this
+    # drops 39 % of false lines (noisy backgrounds, case-head rims) and 1.5 % of true ones
+    weak_detection: float = 0.4
+    unreadable: float = 0.5
 
 
 class LotReader:
@@ -182,7 +186,12 @@ class LotReader:
         x = strips_to_input(strips, height_px=h, width_px=w)
         logits = self.net.batched(x, self.cfg.batch)
         reads = [self._line(ln, quads[k], logits[2 * k], logits[2 * k + 1]) for k, ln in enumerate(lines)]
-        return _label_lot(_merge_duplicates(lines, reads))
+        kept = [(ln, r) for ln, r in zip(lines, reads) if not self._noise(r)]
+        return _label_lot(_merge_duplicates([ln for ln, _ in kept], [r for _, r in kept]))
+
+    def _noise(self, line: LineRead) -> bool:
+        mean_prob = float(np.mean(line.char_probs)) if line.char_probs else 0.0
+        return line.detection_score < self.cfg.weak_detection and mean_prob < self.cfg.unreadable
 
     def _line(self, ln: LineBox, quads: tuple[np.ndarray, np.ndarray], up: np.ndarray, down: np.ndarray) -> LineRead:
         best = None
@@ -285,8 +294,7 @@ class MarkingReader:
             for reads, rgb in zip(out, images):
                 heads = [r.head.rim for r in reads if isinstance(r, Read)]
                 lines = [ln for ln in self.lots.read(rgb) if not _on_a_head(ln, heads)]
-                sure = [ln for ln in lines if _confident(ln)]
-                reads[:] = [r for r in reads if not any(circle_in_line(r.head.rim, ln.quad) for ln in sure)]
+                reads[:] = [r for r in reads if not any(_painted_over(r, ln) for ln in lines)]
                 reads.extend(lines)
         return out
 
@@ -303,6 +311,17 @@ def circle_in_line(rim: Ellipse, quad: tuple[tuple[float, float], ...] | np.ndar
     line = LineBox(*box_of_quad(np.asarray(quad, np.float32)), score=0.0)
     r = max(rim.a_px, rim.b_px)
     return line.contains(rim.cx, rim.cy, across=1.0) and r < 3.0 * line.half_h and line.half_len > r + line.half_h
+
+
+def _painted_over(head: Read, line: LineRead, *, unsure: float = 0.5) -> bool:
+    """Whether a 'case head' is part of a painted line (a circled code, a big letter): it sits on the line as
+    :func:`circle_in_line` says, and either the line is confidently read, or the line is clearly detected and the
+    head's own reading is unsure (its best read below ``unsure``), as painted text read as a headstamp is."""
+    if not circle_in_line(head.head.rim, line.quad):
+        return False
+    if _confident(line):
+        return True
+    return line.detection_score >= 0.5 and math.exp(head.best.score) < unsure
 
 
 def _confident(line: LineRead, *, detection: float = 0.5, mean_prob: float = 0.75) -> bool:

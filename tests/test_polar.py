@@ -90,4 +90,6 @@ def test_segments_take_runs_in_strip_order():
     assert assign_runs((0.10, 0.45, 0.80), [0.15, 0.30, 0.50, 0.85]) == [0, 2, 3]
     # one run for two segments: the nearer segment takes it, the other keeps its own position
     assert assign_runs((0.20, 0.60), [0.62]) == [None, 0]
+    # CTC emits the last segment late (at the strip's end): in order, it still takes the run left for it
+    assert assign_runs((0.11, 0.99), [0.20, 0.68]) == [0, 1]
     assert assign_runs((), [0.5]) == [] and assign_runs((0.3,), []) == [None]

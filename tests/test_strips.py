@@ -62,3 +62,26 @@ def test_roll_moves_the_seam_into_a_gap_and_rotates_labels():
         assert np.array_equal(np.roll(s.pixels, shift, axis=1), x)
         moved += lab != labels
     assert moved >= 3
+
+
+def _ink_polar(straight: bool):
+    """Angles and radii of the ink of one five-glyph segment drawn at 12 o'clock, and its reported span."""
+    from datasets.fonts import font_paths
+    from datasets.headstamp import _place_segment
+    from datasets.sampler import Segment
+
+    canvas = np.zeros((400, 400), np.float32)
+    lo, hi = _place_segment(canvas, Segment("88888", "88888"), center=200.0, theta=-np.pi / 2, r_text=120.0,
+                            glyph_h=30.0, font_path=font_paths()[0], turned=False, spacing=3.0, straight=straight)
+    ys, xs = np.nonzero(canvas > 0.5)
+    return np.arctan2(ys - 200.0, xs - 200.0), np.hypot(xs - 200.0, ys - 200.0), lo, hi
+
+
+def test_straight_segments_run_along_the_tangent_inside_their_span():
+    for straight in (False, True):
+        ang, rad, lo, hi = _ink_polar(straight)
+        assert lo < -np.pi / 2 < hi
+        assert np.mean((ang > lo - 0.05) & (ang < hi + 0.05)) > 0.99  # the span covers the drawn glyphs
+        ends = np.abs(ang + np.pi / 2) > 0.8 * (hi - lo) / 2
+        lift = rad[ends].mean() - rad[~ends].mean()
+        assert (lift > 6) if straight else (abs(lift) < 3)  # a chord's ends sit further out than its middle

@@ -16,6 +16,7 @@ import logging
 import sys
 from pathlib import Path
 
+import cv2
 import numpy as np
 import torch
 
@@ -42,10 +43,27 @@ def load_shards(paths: list[Path], task: str) -> tuple[np.ndarray, list[list]]:
     return np.concatenate(pix), labels
 
 
-def make_batches(pixels: np.ndarray, labels: list, side: int, batch: int, task: str = "heads"):
+def make_batches(pixels: np.ndarray, labels: list, side: int, batch: int, task: str = "heads",
+                 min_side: int | None = None):
     if task == "lines":
         return _line_batches(pixels, labels, side, batch)
-    return _head_batches(pixels, labels, side, batch)
+    return _head_batches(pixels, labels, side, batch, min_side or side)
+
+
+def scale_jitter(imgs: np.ndarray, rng: np.random.Generator, *, min_side: int,
+                 zoom_p: float = 0.35, max_zoom: float = 1.6) -> tuple[np.ndarray, Letterbox]:
+    """One batch (N, S, S, 3) at a random network side (a multiple of 32 in [min_side, S]); with probability
+    ``zoom_p`` a random square window of it, magnified up to ``max_zoom``. Returns the new batch and the
+    placement that maps the old pixels into it (for ``encode_targets``)."""
+    side = imgs.shape[1]
+    out_side = int(rng.choice(np.arange(min_side, side + 1, 32)))
+    win = side / rng.uniform(1.0, max_zoom) if rng.random() < zoom_p else float(side)
+    ox, oy = rng.uniform(0, side - win, 2)
+    x0, y0, w = int(ox), int(oy), max(1, int(round(win)))
+    scale = out_side / w
+    resized = np.stack([cv2.resize(im[y0:y0 + w, x0:x0 + w], (out_side, out_side), interpolation=cv2.INTER_AREA)
+                        for im in imgs]) if (w, out_side) != (side, side) else imgs
+    return resized, Letterbox(scale, -x0 * scale, -y0 * scale)
 
 
 def _line_batches(pixels: np.ndarray, quads: list, side: int, batch: int):
@@ -60,20 +78,23 @@ def _line_batches(pixels: np.ndarray, quads: list, side: int, batch: int):
     return sample
 
 
-def _head_batches(pixels: np.ndarray, heads: list, side: int, batch: int):
-    identity = Letterbox(1.0, 0.0, 0.0)
-
+def _head_batches(pixels: np.ndarray, heads: list, side: int, batch: int, min_side: int):
     def sample(rng: np.random.Generator):
         idx = rng.integers(0, len(pixels), batch)
-        imgs = pixels[idx].astype(np.float32) / 255.0 - 0.5  # (N, S, S, 3)
+        imgs = pixels[idx].copy()  # (N, S, S, 3) uint8
         flip = rng.random(batch) < 0.5
         imgs[flip] = imgs[flip, :, ::-1]
+        box = Letterbox(1.0, 0.0, 0.0)
+        if min_side < side:
+            imgs, box = scale_jitter(imgs, rng, min_side=min_side)
+        out_side = imgs.shape[1]
+        imgs = imgs.astype(np.float32) / 255.0 - 0.5
         xs, ts, ms = [], [], []
         for k, i in enumerate(idx):
             hs = heads[i]
             if flip[k]:
                 hs = [(Ellipse(side - e.cx, e.cy, e.a_px, e.b_px, -e.angle_rad), p) for e, p in hs]
-            t, m = encode_targets(hs, identity, side)
+            t, m = encode_targets(hs, box, out_side)
             ts.append(t)
             ms.append(m)
         xs = torch.from_numpy(np.ascontiguousarray(imgs.transpose(0, 3, 1, 2)))
@@ -90,6 +111,9 @@ def main() -> None:
     ap.add_argument("--task", choices=sorted(NAMES), default="heads")
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--init", type=Path, help="warm-start from a bundle's torch weights (weights.pt)")
+    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--min-side", type=int, help="heads: train at random sides from this up to the full side "
+                    "(and random zoom), so the bundle can run smaller on small images")
     a = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     torch.set_num_threads(a.threads)
@@ -98,15 +122,18 @@ def main() -> None:
     model = build_centernet(cfg)
     if a.init:
         model.load_state_dict(torch.load(a.init, map_location="cpu"))
-    metrics = train_detector(model, make_batches(pixels, labels, cfg.input_px, a.batch, a.task),
-                             LoopConfig(minutes=a.minutes, lr=2e-3, batch=a.batch))
+    batches = make_batches(pixels, labels, cfg.input_px, a.batch, a.task, min_side=a.min_side)
+    metrics = train_detector(model, batches, LoopConfig(minutes=a.minutes, lr=a.lr, batch=a.batch))
     logging.info("metrics %s", metrics)
     a.out.mkdir(parents=True, exist_ok=True)
     torch.save(model.state_dict(), a.out / "weights.pt")  # for warm starts; inference uses model.onnx
     example = torch.from_numpy(pixels[:2].astype(np.float32).transpose(0, 3, 1, 2) / 255.0 - 0.5)
-    export_bundle(model.eval(), a.out, example=example, manifest={
+    inp = {"side_px": cfg.input_px, "normalise": "rgb/255 - 0.5, letterboxed with grey 127"}
+    if a.min_side:  # trained at every side in between: run small images at their own size
+        inp["min_side_px"] = a.min_side
+    export_bundle(model.eval(), a.out, example=example, any_size=bool(a.min_side), manifest={
         "name": NAMES[a.task], "architecture": "centernet", "config": cfg.__dict__, "stride": STRIDE,
-        "input": {"side_px": cfg.input_px, "normalise": "rgb/255 - 0.5, letterboxed with grey 127"},
+        "input": inp,
         "training_command": " ".join(["python -m training.detector", *sys.argv[1:]]),
         "data": {"shards": [str(p) for p in a.shards], "train_n": int(len(pixels))},
         "metrics": metrics,

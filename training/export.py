@@ -12,20 +12,33 @@ import torch
 from torch import nn
 
 
-def export_bundle(model: nn.Module, out_dir: Path, *, example: torch.Tensor, manifest: dict) -> Path:
-    """Write ``out_dir/model.onnx`` with a dynamic batch axis and ``manifest.json`` with its sha256."""
+def export_bundle(model: nn.Module, out_dir: Path, *, example: torch.Tensor, manifest: dict,
+                  any_size: bool = False) -> Path:
+    """Write ``out_dir/model.onnx`` with a dynamic batch axis (and dynamic height and width when ``any_size``)
+    and ``manifest.json`` with its sha256."""
     out_dir.mkdir(parents=True, exist_ok=True)
     onnx_path = out_dir / "model.onnx"
     torch.onnx.export(model, (example,), str(onnx_path), input_names=["input"], output_names=["output"],
-                      dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}}, opset_version=17, dynamo=False)
-    with torch.no_grad():
-        want = model(example).numpy()
+                      dynamic_axes=_axes(any_size), opset_version=17, dynamo=False)
     session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
-    got = session.run(None, {"input": example.numpy()})[0]
-    err = float(np.abs(got - want).max())
+    examples = [example]
+    if any_size:  # also check a smaller, non-square input
+        examples.append(example[:, :, : example.shape[2] // 2 // 32 * 32, : example.shape[3] * 3 // 4 // 32 * 32])
+    err = 0.0
+    for ex in examples:
+        with torch.no_grad():
+            want = model(ex).numpy()
+        got = session.run(None, {"input": ex.numpy()})[0]
+        err = max(err, float(np.abs(got - want).max()))
     if err > 1e-3:
         raise RuntimeError(f"ONNX output differs from torch by {err}")
     manifest = {**manifest, "onnx_max_abs_err": err,
                 "sha256": hashlib.sha256(onnx_path.read_bytes()).hexdigest()}
     (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
     return onnx_path
+
+
+def _axes(any_size: bool) -> dict:
+    if any_size:
+        return {"input": {0: "batch", 2: "height", 3: "width"}, "output": {0: "batch", 2: "rows", 3: "cols"}}
+    return {"input": {0: "batch"}, "output": {0: "batch"}}

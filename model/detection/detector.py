@@ -7,7 +7,7 @@ import math
 import cv2
 import numpy as np
 
-from model.detection.heads import decode, letterbox
+from model.detection.heads import decode, input_side, letterbox
 from model.detection.rims import detect_rims, refine_rim, suppress_nested
 from model.runtime import OnnxNet
 from model.structures import CaseHead, Ellipse
@@ -16,16 +16,22 @@ from model.structures import CaseHead, Ellipse
 class CaseHeadDetector:
     """Finds case heads in an RGB image; falls back to the geometric detector when no network is given."""
 
-    def __init__(self, net: OnnxNet | None, *, threshold: float = 0.3, max_heads: int = 12) -> None:
+    def __init__(self, net: OnnxNet | None, *, threshold: float = 0.3, max_heads: int = 12,
+                 max_side_px: int | None = None) -> None:
         self.net = net
         self.threshold = threshold
         self.max_heads = max_heads
-        self.side_px = int(net.bundle.manifest["input"]["side_px"]) if net else 0
+        inp = net.bundle.manifest["input"] if net else {}
+        trained = int(inp.get("side_px", 0))
+        # bundles trained at one side only (no "min_side_px") always run at that side
+        self.min_side_px = int(inp.get("min_side_px", trained))
+        self.side_px = max_side_px if max_side_px and "min_side_px" in inp else trained
 
     def __call__(self, rgb: np.ndarray, gray: np.ndarray) -> list[CaseHead]:
         if self.net is None:
             return detect_rims(gray, max_heads=self.max_heads)
-        x, box = letterbox(rgb, self.side_px)
+        side = input_side(*rgb.shape[:2], min_side=self.min_side_px, max_side=self.side_px)
+        x, box = letterbox(rgb, side)
         out = self.net(x[None])[0]  # (8, G, G)
         proposals = decode(out, box, threshold=self.threshold, max_heads=3 * self.max_heads)
         heads = suppress_nested(proposals, rank=lambda h: h.score)

@@ -39,6 +39,13 @@ def letterbox(rgb: np.ndarray, side_px: int) -> tuple[np.ndarray, Letterbox]:
     return x, Letterbox(scale, float(px), float(py))
 
 
+def input_side(height: int, width: int, *, min_side: int, max_side: int, multiple: int = 32) -> int:
+    """Square network input side for an image: its longest side rounded up to ``multiple``, within the bounds,
+    so a small crop is not blown up to the side a wide frame needs."""
+    side = -(-max(height, width) // multiple) * multiple
+    return int(min(max_side, max(min_side, side)))
+
+
 def encode_targets(heads: list[tuple[Ellipse, float]], box: Letterbox, side_px: int) -> tuple[np.ndarray, np.ndarray]:
     """Training targets for rims (input-image pixels before letterboxing) and primer ratios.
 

@@ -31,24 +31,29 @@ def refine_rim(gray: np.ndarray, cx: float, cy: float, r: float, *, rays: int = 
 
     Returns the ellipse and its support: the fraction of rays whose edge lies within 4 % of it.
     """
-    grad = cv2.GaussianBlur(gray.astype(np.float32), (0, 0), 1.2)
+    h, w = gray.shape
+    reach = 1.45 * r + 6  # the rays' extent plus the blur and Sobel support: the window gives the same values
+    x0, y0 = max(0, int(cx - reach)), max(0, int(cy - reach))
+    x1, y1 = min(w, int(cx + reach) + 2), min(h, int(cy + reach) + 2)
+    if x1 - x0 < 3 or y1 - y0 < 3:
+        return None
+    grad = cv2.GaussianBlur(gray[y0:y1, x0:x1].astype(np.float32), (0, 0), 1.2)
     gx = cv2.Sobel(grad, cv2.CV_32F, 1, 0)
     gy = cv2.Sobel(grad, cv2.CV_32F, 0, 1)
     radii = np.linspace(0.55 * r, 1.45 * r, 48)
-    pts = []
-    for k in range(rays):
-        t = 2 * math.pi * k / rays
-        xs, ys = cx + radii * math.cos(t), cy + radii * math.sin(t)
-        ok = (xs >= 0) & (xs < gray.shape[1] - 1) & (ys >= 0) & (ys < gray.shape[0] - 1)
-        if ok.sum() < 8:
-            continue
-        xi, yi = xs[ok].astype(int), ys[ok].astype(int)
-        radial = np.abs(gx[yi, xi] * math.cos(t) + gy[yi, xi] * math.sin(t))
-        j = int(np.argmax(radial))
-        pts.append((xs[ok][j], ys[ok][j]))
+    t = 2 * np.pi * np.arange(rays) / rays
+    cos, sin = np.cos(t)[:, None], np.sin(t)[:, None]
+    xs, ys = cx + radii[None] * cos, cy + radii[None] * sin  # (rays, 48)
+    ok = (xs >= 0) & (xs < w - 1) & (ys >= 0) & (ys < h - 1)
+    xi = np.clip(xs.astype(int), x0, x1 - 1) - x0
+    yi = np.clip(ys.astype(int), y0, y1 - 1) - y0
+    radial = np.where(ok, np.abs(gx[yi, xi] * cos + gy[yi, xi] * sin), -1.0)
+    j = np.argmax(radial, axis=1)
+    rows = np.nonzero(ok.sum(axis=1) >= 8)[0]
+    pts = np.stack([xs[rows, j[rows]], ys[rows, j[rows]]], axis=1)
     if len(pts) < 12:
         return None
-    all_pts = p = np.array(pts, np.float32)
+    all_pts = p = pts.astype(np.float32)
     for _ in range(3):  # drop the rays that caught a glyph or the background instead of the rim
         e = _fit(p)
         resid = np.abs(_ellipse_radius(e, p) - 1.0)

@@ -133,7 +133,7 @@ def glyph_runs(strip: np.ndarray, *, min_gap_frac: float = 0.055, min_len_frac: 
     return sorted(((a % w, a % w + (b - a)) for a, b in out))
 
 
-def assign_runs(positions: tuple[float, ...], centres: list[float], *, miss: float = 0.25) -> list[int | None]:
+def assign_runs(positions: tuple[float, ...], centres: list[float], *, miss: float = 0.5) -> list[int | None]:
     """Match segments to glyph runs in strip order (both lists increase from the seam): the monotone assignment
     that minimises the distance between each segment's position and its run's centre (strip fractions); a
     segment left without a run costs ``miss``. Returns each segment's run index or None."""

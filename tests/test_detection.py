@@ -1,0 +1,90 @@
+"""Case-head detection geometry: target encoding and decoding, input sides, scale jitter, rim refinement."""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+import pytest
+
+from model.detection.heads import Letterbox, decode, encode_targets, input_side, letterbox
+from model.detection.rims import refine_rim
+from model.structures import Ellipse
+from training.detector import scale_jitter
+
+
+def _as_output(target: np.ndarray) -> np.ndarray:
+    """Targets written the way the network writes its output (heatmap as logits)."""
+    out = target.copy()
+    p = np.clip(target[0], 1e-6, 1 - 1e-6)
+    out[0] = np.log(p / (1 - p))
+    return out
+
+
+HEADS = [(Ellipse(120.0, 90.0, 40.0, 30.0, 0.4), 0.3), (Ellipse(300.0, 200.0, 25.0, 25.0, 0.0), 0.25)]
+
+
+def _assert_same(found, want, tol_px: float) -> None:
+    assert len(found) == len(want)
+    for (rim, primer) in want:
+        h = min(found, key=lambda f: math.hypot(f.rim.cx - rim.cx, f.rim.cy - rim.cy))
+        assert math.hypot(h.rim.cx - rim.cx, h.rim.cy - rim.cy) < tol_px
+        assert h.rim.a_px == pytest.approx(rim.a_px, rel=0.02)
+        assert h.rim.b_px == pytest.approx(rim.b_px, rel=0.02)
+        assert h.primer_ratio == pytest.approx(primer, abs=0.01)
+
+
+def test_decode_inverts_encode_through_a_letterbox():
+    box = Letterbox(0.5, 10.0, 30.0)
+    target, mask = encode_targets(HEADS, box, 256)
+    assert mask.sum() == 2
+    _assert_same(decode(_as_output(target), box, threshold=0.5), HEADS, tol_px=0.5)
+
+
+def test_input_side_follows_small_images_and_caps_large_ones():
+    assert input_side(160, 150, min_side=192, max_side=384) == 192
+    assert input_side(224, 200, min_side=192, max_side=384) == 224
+    assert input_side(230, 100, min_side=192, max_side=384) == 256  # rounded up to a multiple of 32
+    assert input_side(540, 960, min_side=192, max_side=384) == 384
+    assert input_side(540, 960, min_side=384, max_side=384) == 384  # a bundle trained at one side only
+
+
+def test_scale_jitter_placement_maps_heads_into_the_new_batch():
+    rng = np.random.default_rng(3)
+    imgs = np.zeros((2, 384, 384, 3), np.uint8)
+    for rim, _ in HEADS:
+        cv2.circle(imgs[0], (int(rim.cx), int(rim.cy)), 3, (255, 255, 255), -1)
+    sides = set()
+    for _ in range(20):
+        out, box = scale_jitter(imgs, rng, min_side=192)
+        side = out.shape[1]
+        sides.add(side)
+        assert side % 32 == 0 and 192 <= side <= 384 and out.shape == (2, side, side, 3)
+        for rim, _ in HEADS:  # the dot drawn at each centre lands where the placement says
+            x, y = rim.cx * box.scale + box.pad_x, rim.cy * box.scale + box.pad_y
+            if 3 <= x < side - 3 and 3 <= y < side - 3:
+                assert out[0, int(y) - 1:int(y) + 2, int(x) - 1:int(x) + 2].max() > 100
+    assert len(sides) > 3
+
+
+def test_refine_rim_snaps_a_rough_guess_to_the_drawn_rim():
+    gray = np.full((300, 300), 60, np.uint8)
+    cv2.ellipse(gray, (150, 140), (90, 70), 20, 0, 360, 200, -1)
+    fit = refine_rim(gray, 158.0, 133.0, 80.0)
+    assert fit is not None
+    rim, support = fit
+    assert support > 0.8
+    assert (rim.cx, rim.cy) == pytest.approx((150, 140), abs=1.5)
+    assert (rim.a_px, rim.b_px) == pytest.approx((90, 70), abs=2.0)
+    assert math.degrees(rim.angle_rad) % 180 == pytest.approx(20, abs=3)
+
+
+def test_refine_rim_gives_up_off_the_image():
+    assert refine_rim(np.zeros((50, 50), np.uint8), -500.0, -500.0, 10.0) is None
+
+
+def test_letterbox_places_the_image_centred():
+    x, box = letterbox(np.zeros((100, 200, 3), np.uint8), 192)
+    assert x.shape == (3, 192, 192)
+    assert box.scale == pytest.approx(0.96) and box.pad_x == 0 and box.pad_y == 48
