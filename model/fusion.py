@@ -106,6 +106,13 @@ def merge_tracks(tracks: list[Track], *, gate: float = 0.6) -> list[Track]:
     """Join tracks that follow each other in time, start near where the other ended and fuse to the same read
     (a marking lost for a frame or misread once)."""
     out: list[Track] = []
+    best: dict[int, tuple[str, ...]] = {}  # each track's fused read, computed once (again when it grows)
+
+    def fused(x: Track) -> tuple[str, ...]:
+        if id(x) not in best:
+            best[id(x)] = fuse(x).best
+        return best[id(x)]
+
     for t in sorted(tracks, key=lambda x: x.sightings[0].time_s):
         first = t.sightings[0]
         for prev in out:
@@ -114,8 +121,9 @@ def merge_tracks(tracks: list[Track], *, gate: float = 0.6) -> list[Track]:
                 continue
             d = math.dist(last.center, first.center) / max(1.0, min(last.size_px, first.size_px))
             wide = 3 * gate * max(1.0, (first.time_s - last.time_s) / 0.5)
-            if d < wide and fuse(prev).best == fuse(t).best:
+            if d < wide and fused(prev) == fused(t):
                 prev.sightings.extend(t.sightings)
+                best.pop(id(prev))
                 break
         else:
             out.append(t)
