@@ -130,6 +130,14 @@ async def _read_upload(f: UploadFile, limit: int) -> bytes:
     return bytes(data)
 
 
+def _refuse_long_video(blob: bytes, settings: Settings) -> None:
+    """413 for a video whose container declares more running time than the service reads (cheap: metadata)."""
+    seconds = video_seconds(blob)
+    if seconds is not None and seconds > settings.max_video_seconds:
+        raise ApiError(413, "video_too_long", f"the video runs {seconds:.1f} s; this service reads videos of "
+                       f"at most {settings.max_video_seconds:g} s (trim it, or use `marktrace video`)")
+
+
 def _in_time(until: float, fn, /, *args, **kwargs):
     """``fn`` run in the thread pool within the request's deadline ``until`` (skipped when the deadline passed
     while it waited for a thread); TimeoutError after it."""
@@ -178,10 +186,7 @@ def _frames_of(blobs: list[bytes], every_s: float, settings: Settings) -> list[F
         cfg = SamplingConfig(every_s=max(0.05, every_s), max_frames=settings.max_video_frames,
                              max_seconds=settings.max_video_seconds)
         try:
-            seconds = video_seconds(blobs[0])
-            if seconds is not None and seconds > settings.max_video_seconds:
-                raise ApiError(413, "video_too_long", f"the video runs {seconds:.1f} s; this service reads videos of "
-                               f"at most {settings.max_video_seconds:g} s (trim it, or use `marktrace video`)")
+            _refuse_long_video(blobs[0], settings)
             return sample_frames(blobs[0], cfg)
         except VideoDecodeError as vexc:
             raise ApiError(415, "unsupported_media", f"neither an image nor a readable video: {vexc}") from vexc
@@ -263,6 +268,8 @@ def _routes(app: FastAPI, settings: Settings) -> None:
         if len(files) > settings.max_images:
             raise ApiError(413, "too_many_images", f"at most {settings.max_images} stills per request")
         blobs = [await _read_upload(f, settings.max_request_bytes) for f in files]
+        if len(blobs) == 1 and blobs[0]:
+            _refuse_long_video(blobs[0], settings)  # before the clock starts: too long is the answer, not too late
         deadline = time.monotonic() + settings.request_timeout_s
         try:
             frames = await _in_time(deadline, _frames_of, blobs, every_s, settings)

@@ -91,15 +91,18 @@ class ReadResponse(BaseModel):
     images: list[ImageResult]
 
 
+Probability = Annotated[float, Field(ge=0, le=1)]
+
+
 class ReadCandidateIn(BaseModel):
     text: str = Field(max_length=64)
-    score: float = Field(1.0, ge=0)
-    char_probs: list[float] | None = Field(None, max_length=64)
+    score: float = Field(1.0, ge=0, le=1e6, description="the read's probability or weight")
+    char_probs: list[Probability] | None = Field(None, max_length=64)
 
 
 class SegmentsCandidateIn(BaseModel):
     segments: list[str] = Field(max_length=8)
-    score: float = Field(1.0, ge=0)
+    score: float = Field(1.0, ge=0, le=1e6, description="the read's probability or weight")
 
 
 class MatchRequest(BaseModel):

@@ -177,3 +177,15 @@ def test_request_deadline_and_video_length(hurried):
     assert long.status_code == 413 and long.json()["error"]["code"] == "video_too_long"
     assert "3.0 s" in long.json()["error"]["message"]
     assert httpx.get(f"{hurried}/healthz").json() == {"status": "ok"}
+
+
+def test_match_refuses_out_of_range_scores_instead_of_failing(service):
+    """Found by schemathesis: candidate scores near the float limit overflowed into a 500."""
+    huge = {"candidates": [{"text": "12-14-451", "score": 1.6e308}, {"text": "12-14-457", "score": 8.8e307}]}
+    bad_probs = {"candidates": [{"text": "12-14-451", "char_probs": [0.9, -1.7e308, 5e16]}]}
+    for body in (huge, bad_probs):
+        r = httpx.post(f"{service}/v1/match", json=body, headers=KEY, timeout=30)
+        assert r.status_code == 422, r.text
+    ok = httpx.post(f"{service}/v1/match", json={"candidates": [{"text": "12-14-451", "score": 0.9}]}, headers=KEY,
+                    timeout=30)
+    assert ok.status_code == 200 and ok.json()["lots"][0]["lot"] == "12-14-451"
