@@ -190,8 +190,7 @@ class LotReader:
         return _label_lot(_merge_duplicates([ln for ln, _ in kept], [r for _, r in kept]))
 
     def _noise(self, line: LineRead) -> bool:
-        mean_prob = float(np.mean(line.char_probs)) if line.char_probs else 0.0
-        return line.detection_score < self.cfg.weak_detection and mean_prob < self.cfg.unreadable
+        return line.detection_score < self.cfg.weak_detection and _mean_prob(line) < self.cfg.unreadable
 
     def _line(self, ln: LineBox, quads: tuple[np.ndarray, np.ndarray], up: np.ndarray, down: np.ndarray) -> LineRead:
         best = None
@@ -321,13 +320,21 @@ def _painted_over(head: Read, line: LineRead, *, unsure: float = 0.5) -> bool:
         return False
     if _confident(line):
         return True
-    return line.detection_score >= 0.5 and math.exp(head.best.score) < unsure
+    return line.detection_score >= CLEAR_DETECTION and math.exp(head.best.score) < unsure
 
 
-def _confident(line: LineRead, *, detection: float = 0.5, mean_prob: float = 0.75) -> bool:
+CLEAR_DETECTION = 0.5  # a line detected at least this strongly is no false line on a busy background
+
+
+def _mean_prob(line: LineRead) -> float:
+    """A line read's mean character probability (0 for an empty read)."""
+    return float(np.mean(line.char_probs)) if line.char_probs else 0.0
+
+
+def _confident(line: LineRead, *, detection: float = CLEAR_DETECTION, mean_prob: float = 0.75) -> bool:
     """A line sure enough to overrule a case head under it: false lines on busy backgrounds (measured on
     rendered video frames) score about 0.35 as detections and read at about 0.6 per character."""
-    return line.detection_score >= detection and bool(line.char_probs) and float(np.mean(line.char_probs)) >= mean_prob
+    return line.detection_score >= detection and bool(line.char_probs) and _mean_prob(line) >= mean_prob
 
 
 def _on_a_head(line: LineRead, rims: list) -> bool:

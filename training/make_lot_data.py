@@ -19,7 +19,7 @@ import numpy as np
 from datasets.lot_text import GENERATORS, LotText
 from datasets.lots import LEVELS, in_frame, render_marking
 from model.detection.heads import letterbox
-from model.rectify.lines import flatten_line, quad_size
+from model.rectify.lines import flatten_line, quad_axes, quad_size
 
 DET_SIDE = 384
 STRIP_H, STRIP_W = 32, 320
@@ -32,8 +32,7 @@ def jitter_quad(quad: np.ndarray, rng: np.random.Generator, *, length_sd: float 
     _, h = quad_size(quad)
     q = np.asarray(quad, np.float32)
     centre = q.mean(0)
-    along = (q[1] - q[0] + q[2] - q[3]) / 2
-    along /= max(float(np.linalg.norm(along)), 1e-6)
+    along, _ = quad_axes(q)
     stretch = float(np.clip(rng.normal(1.0, length_sd), 0.88, 1.12)) if length_sd else 1.0
     q = q + np.outer((q - centre) @ along * (stretch - 1), along)
     return (q + rng.normal(0, 0.08 * h, q.shape)).astype(np.float32)

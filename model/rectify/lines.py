@@ -19,6 +19,14 @@ def quad_size(quad: np.ndarray) -> tuple[float, float]:
     return float(length), float(height)
 
 
+def quad_axes(quad: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Unit vectors along a quad's text (left to right) and across it (top to bottom): means of opposite sides."""
+    q = np.asarray(quad, np.float32)
+    ux = (q[1] - q[0] + q[2] - q[3]) / 2
+    uy = (q[3] - q[0] + q[2] - q[1]) / 2
+    return ux / max(float(np.linalg.norm(ux)), 1e-6), uy / max(float(np.linalg.norm(uy)), 1e-6)
+
+
 def flatten_line(gray: np.ndarray, quad: np.ndarray, *, height_px: int = 32, width_px: int = 320,
                  margin: float = 0.12) -> np.ndarray:
     """(H, W) uint8 image and a (4, 2) quad -> (height_px, width_px) uint8 upright strip of that line.
@@ -28,10 +36,7 @@ def flatten_line(gray: np.ndarray, quad: np.ndarray, *, height_px: int = 32, wid
     q = np.asarray(quad, np.float32)
     length, height = quad_size(q)
     height = max(height, 1.0)
-    ux = (q[1] - q[0] + q[2] - q[3]) / 2
-    uy = (q[3] - q[0] + q[2] - q[1]) / 2
-    ux /= max(np.linalg.norm(ux), 1e-6)
-    uy /= max(np.linalg.norm(uy), 1e-6)
+    ux, uy = quad_axes(q)
     pad = margin * height
     grown = q + np.stack([-ux - uy, ux - uy, ux + uy, -ux + uy]) * pad
     out_w = int(np.clip(round(height_px * (length + 2 * pad) / (height + 2 * pad)), 8, width_px))
