@@ -17,6 +17,7 @@ from model.detection.lines import LineBox, box_of_quad, decode_lines
 from model.matching.confusion import normalise_marking
 from model.matching.formats import parse_lot
 from model.recognition.ctc import beam_search, softmax, to_hypothesis
+from model.recognition.grammar import HeadstampLexicon, aligned, rescore
 from model.recognition.preprocess import strips_to_input
 from model.rectify.lines import flatten_line, turn_quad
 from model.rectify.polar import Band, seam_by_energy, segment_clocks, unwrap
@@ -38,6 +39,9 @@ class ReaderConfig:
     batch: int = 32
     both_ways: bool = True  # also read the strip turned 180 degrees and merge the two n-best lists
     sure: float = 0.9  # ... unless the first reading's top hypothesis is at least this probable (> 1: always)
+    prior: bool = True  # rescore reads with the headstamp lexicon (model/recognition/grammar.py)
+    unknown_cost: float = 2.0  # the prior's cost of a segment that is no known code, year or symbol (nats)
+    count_cost: float = 2.0  # ... and of fewer than 2 or more than 4 codes
 
 
 class HeadstampReader:
@@ -50,6 +54,8 @@ class HeadstampReader:
         man = recognizer.bundle.manifest
         self.band = Band(**man["band"])
         self.input_hw = (man["input"]["height_px"], man["input"]["width_px"])
+        self.lexicon = (HeadstampLexicon.from_seeds(unknown_cost=cfg.unknown_cost, count_cost=cfg.count_cost)
+                        if cfg.prior else None)
 
     @classmethod
     def from_bundles(cls, *, device: str = "cpu", threads: int = 0,
@@ -97,27 +103,35 @@ class HeadstampReader:
 
     def _merge(self, head: CaseHead, seam_rad: float, strip: np.ndarray, fwd: np.ndarray,
                rev: np.ndarray | None) -> Read:
-        cfg, n = self.cfg, fwd.shape[0]
-        beams = beam_search(softmax(fwd), beam=cfg.beam, prune=cfg.prune)
-        hyps = [to_hypothesis(*b, n) for b in beams]
-        sure = bool(beams) and beams[0][1] >= cfg.sure
-        if rev is not None and not sure:
-            hyps += [_reverse(to_hypothesis(*b, n))
-                     for b in beam_search(softmax(rev), beam=cfg.beam, prune=cfg.prune)]
-        hyps = [h for h in hyps if h.segments]
-        if not hyps:
+        fwd_probs, rev_probs = softmax(fwd), None if rev is None else softmax(rev)
+        hyps, sure = self._decode(fwd_probs)
+        n_fwd = len(hyps)
+        if rev_probs is not None and not sure:
+            hyps += [_reverse(h) for h in self._decode(rev_probs)[0]]
+        ways = [(h, k >= n_fwd) for k, h in enumerate(hyps) if h.segments]
+        if not ways:
             empty = Hypothesis((), (), (), -math.inf)
             return Read("headstamp", head, empty, ())
-        best = max(hyps, key=lambda h: h.score)
+        top = max(h.score for h, _ in ways)
         mass: dict[tuple[str, ...], float] = {}
-        for h in hyps:
-            mass[h.segments] = mass.get(h.segments, 0.0) + math.exp(h.score) / 2
+        for h, _ in ways:
+            mass[h.segments] = mass.get(h.segments, 0.0) + math.exp(h.score - top)
         total = sum(mass.values()) or 1.0
         ranked = sorted(mass.items(), key=lambda kv: kv[1], reverse=True)[: self.cfg.n_best]
         cands = tuple(Candidate(s, p / total) for s, p in ranked)
-        best_segments = cands[0].segments
-        best = max((h for h in hyps if h.segments == best_segments), key=lambda h: h.score)
+        best, turned = max(((h, t) for h, t in ways if h.segments == cands[0].segments), key=lambda x: x[0].score)
+        if not best.char_probs:  # made by the lexicon's rescoring: align it to its strip
+            best = _reverse(aligned(rev_probs, _reverse(best))) if turned else aligned(fwd_probs, best)
         return Read("headstamp", head, best, cands, segment_clocks(strip, seam_rad, best.positions))
+
+    def _decode(self, probs: np.ndarray) -> tuple[list[Hypothesis], bool]:
+        """n-best hypotheses of one strip's posteriors (strip order), rescored with the lexicon when there is
+        one, and whether the beam search's top hypothesis was sure."""
+        beams = beam_search(probs, beam=self.cfg.beam, prune=self.cfg.prune)
+        hyps = [to_hypothesis(*b, probs.shape[0]) for b in beams]
+        if self.lexicon is not None:
+            hyps = rescore(probs, [h for h in hyps if h.segments], self.lexicon)
+        return hyps, bool(beams) and beams[0][1] >= self.cfg.sure
 
 
 def _reverse(h: Hypothesis) -> Hypothesis:

@@ -1,0 +1,96 @@
+import itertools
+
+import numpy as np
+import pytest
+
+from model.charset import BLANK, N_CLASSES, SEP_INDEX, class_index
+from model.recognition.ctc import beam_search, to_hypothesis
+from model.recognition.forced import blank_runs_collapsed, ctc_align, ctc_log_likelihood
+from model.recognition.grammar import HeadstampLexicon, aligned, rescore
+
+
+def _brute_force(probs: np.ndarray, labels: list[int]) -> float:
+    """P(labels) by summing every frame path that collapses to them."""
+    total = 0.0
+    for path in itertools.product(range(probs.shape[1]), repeat=probs.shape[0]):
+        out, prev = [], None
+        for c in path:
+            if c != prev and c != BLANK:
+                out.append(c)
+            prev = c
+        if out == labels:
+            total += float(np.prod([probs[t, c] for t, c in enumerate(path)]))
+    return total
+
+
+def test_ctc_likelihood_equals_the_sum_over_paths():
+    rng = np.random.default_rng(0)
+    probs = rng.random((6, 4))
+    probs /= probs.sum(1, keepdims=True)
+    labels = [[1], [1, 2], [2, 2], [1, 2, 3], [3, 3, 3], [1, 2, 1, 2, 3, 1, 2]]
+    got = ctc_log_likelihood(probs, labels)
+    for lab, ll in zip(labels, got):
+        assert np.exp(ll) == pytest.approx(_brute_force(probs, lab), rel=1e-9, abs=1e-300)
+    assert got[-1] == -np.inf  # seven classes cannot be emitted in six frames
+
+
+def _posteriors(path: list[int], peak: float = 0.9) -> np.ndarray:
+    probs = np.full((len(path), N_CLASSES), (1 - peak) / (N_CLASSES - 1))
+    for t, c in enumerate(path):
+        probs[t, c] = peak
+    return probs
+
+
+def test_align_finds_each_characters_frame_and_probability():
+    five, three = class_index("5", turned=False), class_index("3", turned=False)
+    probs = _posteriors([BLANK, five, five, BLANK, BLANK, three, BLANK, three, BLANK])
+    probs[2, five] = 0.95
+    char_probs, frames = ctc_align(probs, [five, three, three])
+    assert frames == (2, 5, 7)
+    assert char_probs[0] == pytest.approx(0.95) and char_probs[1] == pytest.approx(0.9)
+    assert ctc_align(probs[:2], [five, three, three]) == ((), ())
+
+
+def test_collapsing_blank_runs_keeps_repeats_apart_and_scores_close():
+    one = class_index("1", turned=False)
+    probs = _posteriors([BLANK, one, BLANK, BLANK, BLANK, one, BLANK, BLANK], peak=0.9999)
+    short = blank_runs_collapsed(probs)
+    assert short.shape[0] == 5  # blank, 1, blank, 1, blank
+    full, fast = ctc_log_likelihood(probs, [[one, one]])[0], ctc_log_likelihood(short, [[one, one]])[0]
+    assert fast == pytest.approx(full, abs=1e-3)
+
+
+def test_lexicon_knows_seeded_codes_years_and_symbols():
+    lex = HeadstampLexicon.from_seeds()
+    for seg in ("539", "ППУ", "WCC", "7.62", "9MM", "83", "1389", "*", "⊕"):
+        assert lex.known(seg), seg
+    for seg in ("I0", "752", "GMП", "1"):
+        assert not lex.known(seg), seg
+    assert "7.62" in lex.neighbours("752") and "10" in lex.neighbours("I0")
+    assert lex.log_prior(["539", "83"]) == 0.0
+    assert lex.log_prior(["I0", "83"]) == -lex.unknown_cost
+    assert lex.log_prior(["83"]) == -lex.count_cost
+
+
+def test_rescoring_prefers_a_known_code_the_network_nearly_read():
+    """'1' and 'I' look alike: with the network slightly favouring 'I', the read is 'I0 05' on its own and
+    '10 05' with the lexicon, which also gives it character probabilities from its alignment."""
+    i, one, zero, five = (class_index(g, turned=False) for g in "I105")
+    probs = _posteriors([BLANK, i, BLANK, zero, BLANK, SEP_INDEX, BLANK, zero, BLANK, five, BLANK])
+    probs[1] = 0.0
+    probs[1, i], probs[1, one], probs[1, BLANK] = 0.5, 0.45, 0.05
+    hyps = [to_hypothesis(*b, probs.shape[0]) for b in beam_search(probs)]
+    assert hyps[0].segments == ("I0", "05")
+    ranked = rescore(probs, hyps, HeadstampLexicon.from_seeds())
+    assert ranked[0].segments == ("10", "05")
+    best = aligned(probs, ranked[0])
+    assert best.char_probs[0][0] == pytest.approx(0.45) and best.char_probs[1] == pytest.approx((0.9, 0.9))
+    assert best.positions[0] < 0.5 < best.positions[1]
+
+
+def test_rescoring_keeps_an_unknown_code_the_network_is_sure_of():
+    """'FB' is one edit from the seeded 'FA' and 'FC', but the network's evidence outweighs the prior."""
+    f, b, seven, one = (class_index(c, turned=False) for c in "FB71")
+    probs = _posteriors([BLANK, f, BLANK, b, BLANK, SEP_INDEX, BLANK, seven, BLANK, one, BLANK], peak=0.97)
+    hyps = [to_hypothesis(*b, probs.shape[0]) for b in beam_search(probs)]
+    assert rescore(probs, hyps, HeadstampLexicon.from_seeds())[0].segments == ("FB", "71")
