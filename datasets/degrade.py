@@ -29,6 +29,21 @@ def corrosion(rgb: np.ndarray, mask: np.ndarray, rng: np.random.Generator, amoun
     return rgb * (1 - spots[..., None]) + colour * spots[..., None]
 
 
+def patina(rgb: np.ndarray, mask: np.ndarray, rng: np.random.Generator, cover: float) -> np.ndarray:
+    """Coarse blotches of olive or grey-green patina and grime over about ``cover`` of the face inside ``mask``,
+    each several glyphs wide, mottled and translucent, as on cases recovered from the ground."""
+    h, w = mask.shape
+    low = rng.normal(0, 1, (max(2, int(h / rng.uniform(w / 12, w / 6))),) * 2).astype(np.float32)
+    field = cv2.resize(low, (w, h), interpolation=cv2.INTER_CUBIC)
+    inside = field[mask > 0.5]
+    level = float(np.quantile(inside, 1.0 - cover)) if inside.size else 0.0
+    blotch = np.clip((field - level) * rng.uniform(2.0, 6.0), 0, 1)
+    mottle = cv2.resize(rng.uniform(0.7, 1.0, (max(2, h // 6), max(2, w // 6))).astype(np.float32), (w, h))
+    alpha = blotch * mottle * mask * rng.uniform(0.55, 0.9)
+    colour = np.array([88, 100, 72]) * rng.uniform(0.6, 1.1) + rng.normal(0, 8, 3)
+    return rgb * (1 - alpha[..., None]) + colour * alpha[..., None]
+
+
 def scratches(rgb: np.ndarray, rng: np.random.Generator, count: int) -> np.ndarray:
     out = rgb.copy()
     h, w = rgb.shape[:2]

@@ -70,7 +70,33 @@ def surface(h: int, w: int, rng: np.random.Generator, name: str) -> np.ndarray:
             out[y:y + max(1, h // 150)] *= 0.45  # gap between planks
     if rng.random() < 0.3:
         out = degrade.paint(out, rng, float(rng.uniform(0.3, 0.7)))  # camouflage patches
+    elif rng.random() < 0.3:
+        out = camouflage(out, rng)
     return out
+
+
+CAMO = ((92, 98, 62), (160, 140, 100), (70, 55, 40), (40, 45, 35), (120, 115, 80))  # olive, tan, brown, black
+
+
+def camouflage(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Woodland camouflage over the surface: two or three layers of large, hard-edged blobs in drab colours."""
+    h, w = rgb.shape[:2]
+    out = rgb.copy()
+    for k in rng.choice(len(CAMO), int(rng.integers(2, 4)), replace=False):
+        blob = degrade._blobs((h, w), rng, scale=int(max(h, w) / rng.uniform(4, 9)), threshold=rng.uniform(0.2, 0.7))
+        blob = np.clip(blob * 3, 0, 1)[..., None] * rng.uniform(0.85, 1.0)
+        out = out * (1 - blob) + np.array(CAMO[k], np.float32) * rng.uniform(0.85, 1.1, 3) * blob
+    return out
+
+
+def slanted(mask: np.ndarray, slant: float) -> np.ndarray:
+    """A line's coverage sheared as italic or hand-slanted lettering (tops ``slant`` x height to the right)."""
+    if not slant:
+        return mask
+    h, w = mask.shape
+    pad = int(math.ceil(abs(slant) * h))
+    m = np.float32([[1, -slant, pad if slant > 0 else 0], [0, 1, 0]])
+    return cv2.warpAffine(mask, m, (w + pad, h), flags=cv2.INTER_LINEAR)
 
 
 def _stencil(mask: np.ndarray, text: str, x_edges: list[tuple[int, int]], rng: np.random.Generator) -> None:
@@ -118,7 +144,7 @@ def _circle_first_field(mask: np.ndarray, text: str, font_h: int) -> np.ndarray:
 
 
 def _paint_layer(h: int, w: int, lines: list[tuple[str, bool]], rng: np.random.Generator,
-                 *, stencil: bool, font_name: str) -> tuple[np.ndarray, list[np.ndarray]]:
+                 *, stencil: bool, font_name: str, slant: float = 0.0) -> tuple[np.ndarray, list[np.ndarray]]:
     """Paint coverage (H, W) and each line's quad for lines (text, circled) stacked top to bottom."""
     cover = np.zeros((h, w), np.float32)
     quads = []
@@ -127,7 +153,7 @@ def _paint_layer(h: int, w: int, lines: list[tuple[str, bool]], rng: np.random.G
     x_left = int(w * rng.uniform(0.04, 0.15))
     centred = rng.random() < 0.5
     for text, circled in lines:
-        m = line_mask(text, line_h, rng, stencil=stencil, font_name=font_name)
+        m = slanted(line_mask(text, line_h, rng, stencil=stencil, font_name=font_name), slant)
         if circled:
             m = _circle_first_field(m, text, line_h)
         if m.shape[1] > w * 0.94:  # too long for the surface: shrink
@@ -222,16 +248,17 @@ def render_marking(rng: np.random.Generator, *, level: str, width: int | None = 
     stencil = rng.random() < 0.6
     font_name = str(rng.choice(FONT_NAMES[:3] if stencil else FONT_NAMES))
     colour = np.array(PAINTS[str(rng.choice(list(PAINTS)))], np.float32) * rng.uniform(0.85, 1.1, 3)
+    slant = float(rng.uniform(-0.15, 0.35)) if rng.random() < 0.35 else 0.0
     repaint = (level != "clean" and rng.random() < 0.5) if overpaint is None else overpaint
     if repaint:  # an old marking under a new coat of paint
         old = [(sample_other(rng), False), (sample_lot(rng).text, False)]
-        old_cover, _ = _paint_layer(h, w, old, rng, stencil=stencil, font_name=font_name)
+        old_cover, _ = _paint_layer(h, w, old, rng, stencil=stencil, font_name=font_name, slant=slant)
         canvas = _apply_paint(canvas, old_cover, colour * rng.uniform(0.7, 1.0), rng, 1.0)
         coat = np.array(SURFACES[surf], np.float32) * rng.uniform(0.85, 1.1, 3)
         keep, add = 1 - rng.uniform(0.5, 0.9), rng.uniform(0.5, 0.9)
         canvas = canvas * keep + coat * add
         bare = np.clip(bare * keep + coat * add, 0, 255).astype(np.uint8)  # the new coat covers all of it
-    cover, quads = _paint_layer(h, w, lines, rng, stencil=stencil, font_name=font_name)
+    cover, quads = _paint_layer(h, w, lines, rng, stencil=stencil, font_name=font_name, slant=slant)
     canvas = _apply_paint(canvas, _damage(cover, rng, level), colour, rng, float(rng.uniform(0.8, 1.0)))
     if level != "clean" and rng.random() < 0.3:
         canvas = degrade.occlude(canvas, rng, (w * rng.uniform(0.2, 0.8), h * rng.uniform(0.2, 0.8)), h * 0.3)

@@ -56,6 +56,8 @@ def _damage_face(head: HeadRender, rng: np.random.Generator, level: str) -> np.n
     amount = 0.5 if level == "worn" else 0.8
     if rng.random() < 0.7:
         rgb = degrade.corrosion(rgb, head.alpha, rng, float(rng.uniform(0.2, amount)))
+    if rng.random() < 0.35:
+        rgb = degrade.patina(rgb, head.alpha, rng, float(rng.uniform(0.15, amount)))
     if rng.random() < 0.6:
         rgb = degrade.scratches(rgb, rng, int(rng.integers(2, 12)))
     if level == "obscured" and rng.random() < 0.6:

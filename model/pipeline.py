@@ -10,14 +10,16 @@ import cv2
 import numpy as np
 
 from model.bundle import WEIGHTS_DIR, load_bundle
-from model.charset import decode_line
+from model.charset import decode_line, encode_line
 from model.detection.detector import CaseHeadDetector
 from model.detection.heads import letterbox
 from model.detection.lines import LineBox, box_of_quad, decode_lines
 from model.matching.confusion import normalise_marking
 from model.matching.formats import parse_lot
 from model.recognition.ctc import beam_search, softmax, to_hypothesis
+from model.recognition.forced import ctc_align
 from model.recognition.grammar import HeadstampLexicon, aligned, rescore
+from model.recognition.lot_grammar import LotPrior, rescore_line
 from model.recognition.preprocess import strips_to_input
 from model.rectify.lines import flatten_line, turn_quad
 from model.rectify.polar import Band, seam_by_energy, segment_clocks, unwrap
@@ -153,6 +155,7 @@ class LotReaderConfig:
     # drops 39 % of false lines (noisy backgrounds, case-head rims) and 1.5 % of true ones
     weak_detection: float = 0.4
     unreadable: float = 0.5
+    lot_prior: LotPrior | None = LotPrior()  # rescore reads with the seeded lot formats (None: the beam's order)
 
 
 class LotReader:
@@ -209,16 +212,31 @@ class LotReader:
     def _line(self, ln: LineBox, quads: tuple[np.ndarray, np.ndarray], up: np.ndarray, down: np.ndarray) -> LineRead:
         best = None
         for logits, quad in zip((up, down), quads):
-            beams = beam_search(softmax(logits), beam=self.cfg.beam, prune=self.cfg.prune)
+            probs = softmax(logits)
+            beams = beam_search(probs, beam=self.cfg.beam, prune=self.cfg.prune)
             if beams and (best is None or beams[0][1] > best[0][0][1]):
-                best = (beams, quad)
-        beams, quad = best
-        total = sum(b[1] for b in beams) or 1.0
-        cands = tuple(TextCandidate(normalise_marking(decode_line(k))[0], p / total)
-                      for k, p, *_ in beams[: self.cfg.n_best])
-        text, circled = normalise_marking(decode_line(beams[0][0]))
-        probs = beams[0][2]
-        return LineRead("text", tuple((float(x), float(y)) for x, y in quad), text, tuple(probs), cands,
+                best = (beams, quad, probs)
+        beams, quad, probs = best
+        if self.cfg.lot_prior is None:
+            ranked = [(decode_line(k), math.log(max(p, 1e-30))) for k, p, *_ in beams]
+        else:
+            ranked = rescore_line(probs, [decode_line(k) for k, *_ in beams], self.cfg.lot_prior) or \
+                [(decode_line(beams[0][0]), 0.0)]
+        top = ranked[0][1]
+        mass: dict[str, float] = {}
+        for raw, score in ranked:
+            key = normalise_marking(raw)[0]
+            mass[key] = mass.get(key, 0.0) + math.exp(score - top)
+        total = sum(mass.values())
+        cands = tuple(TextCandidate(t, m / total) for t, m in sorted(mass.items(), key=lambda kv: -kv[1])
+                      [: self.cfg.n_best])
+        raw = ranked[0][0]
+        if raw == decode_line(beams[0][0]):
+            char_probs = beams[0][2]
+        else:  # a read the prior preferred: its characters' probabilities from its best alignment
+            char_probs = ctc_align(probs, encode_line(raw))[0]
+        text, circled = normalise_marking(raw)
+        return LineRead("text", tuple((float(x), float(y)) for x, y in quad), text, tuple(char_probs), cands,
                         circled, detection_score=ln.score)
 
 
@@ -326,15 +344,17 @@ def circle_in_line(rim: Ellipse, quad: tuple[tuple[float, float], ...] | np.ndar
     return line.contains(rim.cx, rim.cy, across=1.0) and r < 3.0 * line.half_h and line.half_len > r + line.half_h
 
 
-def _painted_over(head: Read, line: LineRead, *, unsure: float = 0.5) -> bool:
+def _painted_over(head: Read, line: LineRead, *, unsure: float = 0.5, lost: float = 0.25) -> bool:
     """Whether a 'case head' is part of a painted line (a circled code, a big letter): it sits on the line as
-    :func:`circle_in_line` says, and either the line is confidently read, or the line is clearly detected and the
-    head's own reading is unsure (its best read below ``unsure``), as painted text read as a headstamp is."""
+    :func:`circle_in_line` says, and the line is confidently read, or the line is clearly detected and the
+    head's own best read has under ``unsure`` of its candidates' mass, or that read has under ``lost`` (painted
+    text read as a headstamp reads as nothing in particular)."""
     if not circle_in_line(head.head.rim, line.quad):
         return False
-    if _confident(line):
+    share = head.candidates[0].score if head.candidates else 0.0
+    if _confident(line) or share < lost:
         return True
-    return line.detection_score >= CLEAR_DETECTION and math.exp(head.best.score) < unsure
+    return line.detection_score >= CLEAR_DETECTION and share < unsure
 
 
 CLEAR_DETECTION = 0.5  # a line detected at least this strongly is no false line on a busy background

@@ -38,7 +38,7 @@ class Hypothesis:
     segments: tuple[str, ...]
     char_probs: tuple[tuple[float, ...], ...]
     turned: tuple[bool, ...]
-    score: float
+    score: float  # log: CTC likelihood plus the lexicon's prior (the beam's own probability without a lexicon)
     positions: tuple[float, ...] = ()  # each segment's centre as a fraction of the strip, from its seam
 
     @property

@@ -3,10 +3,11 @@ import itertools
 import numpy as np
 import pytest
 
-from model.charset import BLANK, N_CLASSES, SEP_INDEX, class_index
+from model.charset import BLANK, N_CLASSES, N_LINE_CLASSES, SEP_INDEX, class_index, decode_line, encode_line
 from model.recognition.ctc import beam_search, to_hypothesis
 from model.recognition.forced import blank_runs_collapsed, ctc_align, ctc_log_likelihood
 from model.recognition.grammar import HeadstampLexicon, aligned, rescore
+from model.recognition.lot_grammar import LotPrior, fits, rescore_line, single_edits
 
 
 def _brute_force(probs: np.ndarray, labels: list[int]) -> float:
@@ -94,3 +95,42 @@ def test_rescoring_keeps_an_unknown_code_the_network_is_sure_of():
     probs = _posteriors([BLANK, f, BLANK, b, BLANK, SEP_INDEX, BLANK, seven, BLANK, one, BLANK], peak=0.97)
     hyps = [to_hypothesis(*b, probs.shape[0]) for b in beam_search(probs)]
     assert rescore(probs, hyps, HeadstampLexicon.from_seeds())[0].segments == ("FB", "71")
+
+
+def _line_posteriors(text: str, peak: float = 0.9) -> np.ndarray:
+    """Posteriors spelling ``text`` on a painted-line strip, a blank frame between characters."""
+    path = [BLANK]
+    for c in encode_line(text):
+        path += [c, BLANK]
+    probs = np.full((len(path), N_LINE_CLASSES), (1 - peak) / (N_LINE_CLASSES - 1))
+    for t, c in enumerate(path):
+        probs[t, c] = peak
+    return probs
+
+
+def test_single_edits_reach_a_seeded_format():
+    assert fits("03-18-691") and fits("((10))-04-11") and not fits("303-18-691") and not fits("PG-7M")
+    edits = single_edits("303-18-691")
+    assert "03-18-691" in edits and "17-30-82" in single_edits("17/30-82")
+    assert all(abs(len(e) - len("303-18-691")) <= 1 for e in edits)
+
+
+def test_a_faint_extra_digit_gives_way_to_the_format():
+    """The first '3' is faint (0.6 against blank 0.4 at its frame, where the others have 0.9): the beam still
+    reads '303-18-691', which fits no seeded format; the prior prefers the three-field '03-18-691' one deletion
+    away."""
+    probs = _line_posteriors("303-18-691")
+    three = encode_line("3")[0]
+    probs[1] = 0.0
+    probs[1, three], probs[1, BLANK] = 0.6, 0.4
+    beams = [decode_line(k) for k, *_ in beam_search(probs)]
+    assert beams[0] == "303-18-691"
+    ranked = rescore_line(probs, beams, LotPrior())
+    assert ranked[0][0] == "03-18-691"
+    assert rescore_line(probs, beams, LotPrior(fits_bonus=0.0))[0][0] == "303-18-691"
+
+
+def test_lines_that_are_no_lot_keep_their_read():
+    probs = _line_posteriors("PG-7M")
+    beams = [decode_line(k) for k, *_ in beam_search(probs)]
+    assert rescore_line(probs, beams, LotPrior())[0][0] == "PG-7M"

@@ -57,7 +57,8 @@ def test_flattening_a_turned_quad_turns_the_strip():
     down = flatten_line(gray, turn_quad(q), height_px=32, width_px=320).astype(np.float32)
     width = int(np.argmax(np.all(up == up[:, -1:], axis=0))) or 320  # the padded tail
     diff = np.abs(up[:, :width] - down[::-1, :width][:, ::-1]).mean()
-    assert diff < 12
+    unturned = np.abs(up[:, :width] - down[:, :width]).mean()
+    assert diff < 0.5 * unturned  # turned back, the strip matches (up to resampling); as it is, it does not
 
 
 def test_line_targets_decode_back_to_the_lines():
