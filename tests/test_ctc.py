@@ -1,21 +1,13 @@
-import numpy as np
 
-from model.charset import BLANK, N_CLASSES, SEP_INDEX, class_index, encode_strip
+from model.charset import BLANK, SEP_INDEX, class_index, encode_strip
 from model.recognition.ctc import beam_search, to_hypothesis
-
-
-def _posteriors(path: list[int], peak: float = 0.9) -> np.ndarray:
-    """(T, C) posteriors putting ``peak`` on each class of ``path`` and the rest spread evenly."""
-    probs = np.full((len(path), N_CLASSES), (1 - peak) / (N_CLASSES - 1))
-    for t, c in enumerate(path):
-        probs[t, c] = peak
-    return probs
+from tests.posteriors import posteriors
 
 
 def test_beam_search_collapses_repeats_and_blanks():
     five, three = class_index("5", turned=False), class_index("3", turned=False)
     path = [BLANK, five, five, BLANK, three, three, BLANK, three, BLANK]
-    best, prob, char_probs, frames = beam_search(_posteriors(path))[0]
+    best, prob, char_probs, frames = beam_search(posteriors(path))[0]
     assert best == (five, three, three)
     assert frames == (1, 4, 7)  # where each character was first emitted
     assert len(char_probs) == 3 and all(abs(p - 0.9) < 1e-6 for p in char_probs)
@@ -24,7 +16,7 @@ def test_beam_search_collapses_repeats_and_blanks():
 
 def test_uncertain_character_keeps_alternatives_in_nbest():
     one, seven, four = (class_index(g, turned=False) for g in "174")
-    probs = _posteriors([BLANK, one, BLANK, seven, BLANK, four, BLANK])
+    probs = posteriors([BLANK, one, BLANK, seven, BLANK, four, BLANK])
     probs[3] = 0.0
     probs[3, seven], probs[3, one], probs[3, BLANK] = 0.55, 0.40, 0.05
     hyps = beam_search(probs, beam=4)

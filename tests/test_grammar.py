@@ -3,11 +3,12 @@ import itertools
 import numpy as np
 import pytest
 
-from model.charset import BLANK, N_CLASSES, N_LINE_CLASSES, SEP_INDEX, class_index, decode_line, encode_line
+from model.charset import BLANK, N_LINE_CLASSES, SEP_INDEX, class_index, decode_line, encode_line
 from model.recognition.ctc import beam_search, to_hypothesis
 from model.recognition.forced import blank_runs_collapsed, ctc_align, ctc_log_likelihood
 from model.recognition.grammar import HeadstampLexicon, aligned, rescore
 from model.recognition.lot_grammar import LotPrior, fits, rescore_line, single_edits
+from tests.posteriors import posteriors
 
 
 def _brute_force(probs: np.ndarray, labels: list[int]) -> float:
@@ -35,16 +36,9 @@ def test_ctc_likelihood_equals_the_sum_over_paths():
     assert got[-1] == -np.inf  # seven classes cannot be emitted in six frames
 
 
-def _posteriors(path: list[int], peak: float = 0.9) -> np.ndarray:
-    probs = np.full((len(path), N_CLASSES), (1 - peak) / (N_CLASSES - 1))
-    for t, c in enumerate(path):
-        probs[t, c] = peak
-    return probs
-
-
 def test_align_finds_each_characters_frame_and_probability():
     five, three = class_index("5", turned=False), class_index("3", turned=False)
-    probs = _posteriors([BLANK, five, five, BLANK, BLANK, three, BLANK, three, BLANK])
+    probs = posteriors([BLANK, five, five, BLANK, BLANK, three, BLANK, three, BLANK])
     probs[2, five] = 0.95
     char_probs, frames = ctc_align(probs, [five, three, three])
     assert frames == (2, 5, 7)
@@ -54,7 +48,7 @@ def test_align_finds_each_characters_frame_and_probability():
 
 def test_collapsing_blank_runs_keeps_repeats_apart_and_scores_close():
     one = class_index("1", turned=False)
-    probs = _posteriors([BLANK, one, BLANK, BLANK, BLANK, one, BLANK, BLANK], peak=0.9999)
+    probs = posteriors([BLANK, one, BLANK, BLANK, BLANK, one, BLANK, BLANK], peak=0.9999)
     short = blank_runs_collapsed(probs)
     assert short.shape[0] == 5  # blank, 1, blank, 1, blank
     full, fast = ctc_log_likelihood(probs, [[one, one]])[0], ctc_log_likelihood(short, [[one, one]])[0]
@@ -77,7 +71,7 @@ def test_rescoring_prefers_a_known_code_the_network_nearly_read():
     """'1' and 'I' look alike: with the network slightly favouring 'I', the read is 'I0 05' on its own and
     '10 05' with the lexicon, which also gives it character probabilities from its alignment."""
     i, one, zero, five = (class_index(g, turned=False) for g in "I105")
-    probs = _posteriors([BLANK, i, BLANK, zero, BLANK, SEP_INDEX, BLANK, zero, BLANK, five, BLANK])
+    probs = posteriors([BLANK, i, BLANK, zero, BLANK, SEP_INDEX, BLANK, zero, BLANK, five, BLANK])
     probs[1] = 0.0
     probs[1, i], probs[1, one], probs[1, BLANK] = 0.5, 0.45, 0.05
     hyps = [to_hypothesis(*b, probs.shape[0]) for b in beam_search(probs)]
@@ -92,7 +86,7 @@ def test_rescoring_prefers_a_known_code_the_network_nearly_read():
 def test_rescoring_keeps_an_unknown_code_the_network_is_sure_of():
     """'FB' is one edit from the seeded 'FA' and 'FC', but the network's evidence outweighs the prior."""
     f, b, seven, one = (class_index(c, turned=False) for c in "FB71")
-    probs = _posteriors([BLANK, f, BLANK, b, BLANK, SEP_INDEX, BLANK, seven, BLANK, one, BLANK], peak=0.97)
+    probs = posteriors([BLANK, f, BLANK, b, BLANK, SEP_INDEX, BLANK, seven, BLANK, one, BLANK], peak=0.97)
     hyps = [to_hypothesis(*b, probs.shape[0]) for b in beam_search(probs)]
     assert rescore(probs, hyps, HeadstampLexicon.from_seeds())[0].segments == ("FB", "71")
 
@@ -102,10 +96,7 @@ def _line_posteriors(text: str, peak: float = 0.9) -> np.ndarray:
     path = [BLANK]
     for c in encode_line(text):
         path += [c, BLANK]
-    probs = np.full((len(path), N_LINE_CLASSES), (1 - peak) / (N_LINE_CLASSES - 1))
-    for t, c in enumerate(path):
-        probs[t, c] = peak
-    return probs
+    return posteriors(path, peak, N_LINE_CLASSES)
 
 
 def test_single_edits_reach_a_seeded_format():

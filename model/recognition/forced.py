@@ -48,10 +48,11 @@ def ctc_log_likelihood(probs: np.ndarray, labels: Sequence[Sequence[int]]) -> np
     if s > 1:
         alpha[:, 1] = p[0, :, 1]
     log_scale = np.zeros(n)
+    jump = skip[:, 2:].astype(np.float64)
     for t in range(1, p.shape[0]):
         nxt = alpha.copy()
         nxt[:, 1:] += alpha[:, :-1]
-        nxt[:, 2:] += np.where(skip[:, 2:], alpha[:, :-2], 0.0)
+        nxt[:, 2:] += alpha[:, :-2] * jump
         nxt *= p[t]
         c = nxt.sum(1)
         c[c <= 0] = 1.0

@@ -50,9 +50,7 @@ class HeadstampLexicon:
         return tuple(sorted(self.codes | set(years)))
 
     def known(self, segment: str) -> bool:
-        s = normalise_glyphs(segment)
-        return (s in SYMBOL_SEGMENTS or s in self.codes or (len(s) == 2 and s.isdigit())
-                or (len(s) == 4 and s.isdigit() and s[:2] in ("13", "14")))
+        return _known(self.codes, segment)
 
     def log_prior(self, segments: Iterable[str]) -> float:
         segs = list(segments)
@@ -63,6 +61,13 @@ class HeadstampLexicon:
     def neighbours(self, segment: str) -> tuple[str, ...]:
         """Known texts one edit away (two for segments of three or more glyphs)."""
         return _neighbours(self.vocabulary, normalise_glyphs(segment))
+
+
+@functools.lru_cache(maxsize=4096)
+def _known(codes: frozenset[str], segment: str) -> bool:
+    s = normalise_glyphs(segment)
+    return (s in SYMBOL_SEGMENTS or s in codes or (len(s) == 2 and s.isdigit())
+            or (len(s) == 4 and s.isdigit() and s[:2] in ("13", "14")))
 
 
 @functools.lru_cache(maxsize=4096)
