@@ -8,9 +8,10 @@ import cv2
 import numpy as np
 import pytest
 
+from model.detection.detector import refine
 from model.detection.heads import Letterbox, decode, encode_targets, input_side, letterbox
 from model.detection.rims import refine_rim
-from model.structures import Ellipse
+from model.structures import CaseHead, Ellipse
 from training.detector import scale_jitter
 
 
@@ -78,6 +79,19 @@ def test_refine_rim_snaps_a_rough_guess_to_the_drawn_rim():
     assert (rim.cx, rim.cy) == pytest.approx((150, 140), abs=1.5)
     assert (rim.a_px, rim.b_px) == pytest.approx((90, 70), abs=2.0)
     assert math.degrees(rim.angle_rad) % 180 == pytest.approx(20, abs=3)
+
+
+def test_refine_snaps_a_big_head_off_centre_in_a_large_photo():
+    """A head over 240 px in radius is fitted on a shrunk window around it, and the fit comes back in the
+    photo's own coordinates."""
+    gray = np.full((1400, 2000), 50, np.uint8)
+    cv2.ellipse(gray, (1500, 800), (400, 360), 30, 0, 360, 190, -1)
+    cv2.circle(gray, (400, 300), 200, 120, -1)  # another head elsewhere does not disturb the fit
+    rough = CaseHead(Ellipse(1530.0, 770.0, 380.0, 380.0, 0.0), 0.3, 0.9)
+    rim = refine(gray, rough).rim
+    assert (rim.cx, rim.cy) == pytest.approx((1500, 800), abs=4)
+    assert (rim.a_px, rim.b_px) == pytest.approx((400, 360), abs=6)
+    assert math.degrees(rim.angle_rad) % 180 == pytest.approx(30, abs=3)
 
 
 def test_refine_rim_gives_up_off_the_image():

@@ -42,12 +42,21 @@ def refine(gray: np.ndarray, head: CaseHead, *, min_support: float = 0.6) -> Cas
     """Snap a proposal to the rim edge: keep the edge fit when it is well supported and close to the proposal."""
     rim = head.rim
     scale = min(1.0, 240.0 / max(1.0, rim.a_px))  # fit on a copy where the head is at most ~240 px in radius
-    small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else gray
-    fit = refine_rim(small, rim.cx * scale, rim.cy * scale, rim.a_px * scale)
+    x0 = y0 = 0
+    small = gray
+    if scale < 1:  # shrink only the window the rim fit reads (its rays reach 1.45 radii, plus filter support)
+        reach = 1.45 * rim.a_px + 8 / scale
+        x0, y0 = max(0, int(rim.cx - reach)), max(0, int(rim.cy - reach))
+        x1 = min(gray.shape[1], int(math.ceil(rim.cx + reach)) + 1)
+        y1 = min(gray.shape[0], int(math.ceil(rim.cy + reach)) + 1)
+        if x1 - x0 < 8 or y1 - y0 < 8:
+            return head
+        small = cv2.resize(gray[y0:y1, x0:x1], None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    fit = refine_rim(small, (rim.cx - x0) * scale, (rim.cy - y0) * scale, rim.a_px * scale)
     if fit is None:
         return head
     e, support = fit
-    e = Ellipse(e.cx / scale, e.cy / scale, e.a_px / scale, e.b_px / scale, e.angle_rad)
+    e = Ellipse(e.cx / scale + x0, e.cy / scale + y0, e.a_px / scale, e.b_px / scale, e.angle_rad)
     moved = math.hypot(e.cx - rim.cx, e.cy - rim.cy) / rim.a_px
     if support < min_support or moved > 0.12 or not 0.88 < e.a_px / rim.a_px < 1.12:
         return head
