@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from model.detection.heads import STRIDE, Letterbox, heat_peaks
+from model.rectify.lines import quad_sides
 
 
 @dataclass(frozen=True)
@@ -42,10 +43,8 @@ class LineBox:
 
 def box_of_quad(quad: np.ndarray) -> tuple[float, float, float, float, float]:
     """(cx, cy, half_len, half_h, angle) of a quad (corners in the text's order)."""
-    q = np.asarray(quad, np.float32)
-    cx, cy = q.mean(0)
-    ux = (q[1] - q[0] + q[2] - q[3]) / 2
-    uy = (q[3] - q[0] + q[2] - q[1]) / 2
+    cx, cy = np.asarray(quad, np.float32).mean(0)
+    ux, uy = quad_sides(quad)
     return float(cx), float(cy), float(np.linalg.norm(ux) / 2), float(np.linalg.norm(uy) / 2), \
         float(math.atan2(ux[1], ux[0]))
 

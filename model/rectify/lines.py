@@ -19,11 +19,15 @@ def quad_size(quad: np.ndarray) -> tuple[float, float]:
     return float(length), float(height)
 
 
-def quad_axes(quad: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Unit vectors along a quad's text (left to right) and across it (top to bottom): means of opposite sides."""
+def quad_sides(quad: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A quad's mean side along its text (left to right) and across it (top to bottom), as vectors."""
     q = np.asarray(quad, np.float32)
-    ux = (q[1] - q[0] + q[2] - q[3]) / 2
-    uy = (q[3] - q[0] + q[2] - q[1]) / 2
+    return (q[1] - q[0] + q[2] - q[3]) / 2, (q[3] - q[0] + q[2] - q[1]) / 2
+
+
+def quad_axes(quad: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Unit vectors along a quad's text and across it (:func:`quad_sides` normalised)."""
+    ux, uy = quad_sides(quad)
     return ux / max(float(np.linalg.norm(ux)), 1e-6), uy / max(float(np.linalg.norm(uy)), 1e-6)
 
 
