@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -32,6 +33,15 @@ LINE_DETECTOR = "line_detector"
 LINE_RECOGNIZER = "lot_recognizer"
 
 
+class Reading(NamedTuple):
+    """One hypothesis of a head (segments clockwise), the strip posteriors it was read from, and whether that
+    strip was the turned one."""
+
+    hyp: Hypothesis
+    probs: np.ndarray  # (T, C)
+    turned: bool
+
+
 @dataclass(frozen=True)
 class ReaderConfig:
     beam: int = 8
@@ -44,6 +54,8 @@ class ReaderConfig:
     prior: bool = True  # rescore reads with the headstamp lexicon (model/recognition/grammar.py)
     unknown_cost: float = 2.0  # the prior's cost of a segment that is no known code, year or symbol (nats)
     count_cost: float = 2.0  # ... and of fewer than 2 or more than 4 codes
+    rim_scales: tuple[float, ...] = ()  # look again at unsure heads with the rim scaled by each of these
+    retry_below: float = 0.6  # ... when the best read holds less than this share of the candidates' mass
 
 
 class HeadstampReader:
@@ -81,49 +93,52 @@ class HeadstampReader:
         return self.read_heads_batch([gray], [heads])[0]
 
     def read_heads_batch(self, grays: list[np.ndarray], heads: list[list[CaseHead]]) -> list[list[Read]]:
-        """Unwrap each head both ways, recognise all strips in batches, merge the two readings' n-best lists."""
-        strips, seams = [], []
-        ways = 2 if self.cfg.both_ways else 1
-        for gray, hs in zip(grays, heads):
-            for h in hs:
-                seams.append(seam_by_energy(gray, h.rim, band=self.band))
-                strip = unwrap(gray, h.rim, seam_rad=seams[-1], band=self.band)
-                strips += [strip, strip[::-1, ::-1]][:ways]  # clockwise, and turned 180 degrees
-        if not strips:
+        """Unwrap each head both ways, recognise all strips in batches, merge the readings' n-best lists; heads
+        whose best read is unsure are looked at again with the rim a little smaller and larger (``rim_scales``)
+        and those readings join the pool."""
+        flat = [(gray, h) for gray, hs in zip(grays, heads) for h in hs]
+        if not flat:
             return [[] for _ in grays]
-        x = strips_to_input(strips, height_px=self.input_hw[0], width_px=self.input_hw[1])
+        seams = [seam_by_energy(gray, h.rim, band=self.band) for gray, h in flat]
+        strips = [unwrap(gray, h.rim, seam_rad=seam, band=self.band) for (gray, h), seam in zip(flat, seams)]
+        pools = self._look(strips)
+        unsure = [k for k, pool in enumerate(pools) if _top_share(pool) < self.cfg.retry_below]
+        for scale in self.cfg.rim_scales if unsure else ():
+            more = [unwrap(flat[k][0], _scaled(flat[k][1].rim, scale), seam_rad=seams[k], band=self.band)
+                    for k in unsure]
+            for k, pool in zip(unsure, self._look(more)):
+                pools[k] += pool
+        reads = iter([self._read(h, seam, strip, pool)
+                      for (_, h), seam, strip, pool in zip(flat, seams, strips, pools)])
+        return [[next(reads) for _ in hs] for hs in heads]
+
+    def _look(self, strips: list[np.ndarray]) -> list[list[Reading]]:
+        """Each strip's hypotheses (clockwise), read as it is and, unless that reading is sure, turned 180
+        degrees; with each, the posteriors it was read from and whether that was the turned strip."""
+        ways = 2 if self.cfg.both_ways else 1
+        both = [s for strip in strips for s in (strip, strip[::-1, ::-1])[:ways]]
+        x = strips_to_input(both, height_px=self.input_hw[0], width_px=self.input_hw[1])
         logits = self.net.batched(x, self.cfg.batch)
-        out, k = [], 0
-        for hs in heads:
-            row = []
-            for j, h in enumerate(hs):
-                i = ways * (k + j)
-                row.append(self._merge(h, seams[k + j], strips[i], logits[i], logits[i + 1] if ways == 2 else None))
-            out.append(row)
-            k += len(hs)
+        out = []
+        for k in range(len(strips)):
+            fwd = softmax(logits[ways * k])
+            hyps, sure = self._decode(fwd)
+            pool = [Reading(h, fwd, False) for h in hyps]
+            if ways == 2 and not sure:
+                rev = softmax(logits[ways * k + 1])
+                pool += [Reading(_reverse(h), rev, True) for h in self._decode(rev)[0]]
+            out.append([r for r in pool if r.hyp.segments])
         return out
 
-    def _merge(self, head: CaseHead, seam_rad: float, strip: np.ndarray, fwd: np.ndarray,
-               rev: np.ndarray | None) -> Read:
-        fwd_probs, rev_probs = softmax(fwd), None if rev is None else softmax(rev)
-        hyps, sure = self._decode(fwd_probs)
-        n_fwd = len(hyps)
-        if rev_probs is not None and not sure:
-            hyps += [_reverse(h) for h in self._decode(rev_probs)[0]]
-        ways = [(h, k >= n_fwd) for k, h in enumerate(hyps) if h.segments]
-        if not ways:
-            empty = Hypothesis((), (), (), -math.inf)
-            return Read("headstamp", head, empty, ())
-        top = max(h.score for h, _ in ways)
-        mass: dict[tuple[str, ...], float] = {}
-        for h, _ in ways:
-            mass[h.segments] = mass.get(h.segments, 0.0) + math.exp(h.score - top)
-        total = sum(mass.values()) or 1.0
-        ranked = sorted(mass.items(), key=lambda kv: kv[1], reverse=True)[: self.cfg.n_best]
-        cands = tuple(Candidate(s, p / total) for s, p in ranked)
-        best, turned = max(((h, t) for h, t in ways if h.segments == cands[0].segments), key=lambda x: x[0].score)
+    def _read(self, head: CaseHead, seam_rad: float, strip: np.ndarray,
+              pool: list[Reading]) -> Read:
+        if not pool:
+            return Read("headstamp", head, Hypothesis((), (), (), -math.inf), ())
+        cands = _candidates(pool, self.cfg.n_best)
+        best, probs, turned = max((r for r in pool if r.hyp.segments == cands[0].segments),
+                                  key=lambda r: r.hyp.score)
         if not best.char_probs:  # made by the lexicon's rescoring: align it to its strip
-            best = _reverse(aligned(rev_probs, _reverse(best))) if turned else aligned(fwd_probs, best)
+            best = _reverse(aligned(probs, _reverse(best))) if turned else aligned(probs, best)
         return Read("headstamp", head, best, cands, segment_clocks(strip, seam_rad, best.positions))
 
     def _decode(self, probs: np.ndarray) -> tuple[list[Hypothesis], bool]:
@@ -134,6 +149,26 @@ class HeadstampReader:
         if self.lexicon is not None:
             hyps = rescore(probs, [h for h in hyps if h.segments], self.lexicon)
         return hyps, bool(beams) and beams[0][1] >= self.cfg.sure
+
+
+def _candidates(pool: list[Reading], n_best: int) -> tuple[Candidate, ...]:
+    """The pool's distinct reads with their share of its probability mass, best first."""
+    top = max(r.hyp.score for r in pool)
+    mass: dict[tuple[str, ...], float] = {}
+    for r in pool:
+        h = r.hyp
+        mass[h.segments] = mass.get(h.segments, 0.0) + math.exp(h.score - top)
+    total = sum(mass.values())
+    ranked = sorted(mass.items(), key=lambda kv: kv[1], reverse=True)[:n_best]
+    return tuple(Candidate(s, p / total) for s, p in ranked)
+
+
+def _top_share(pool: list[Reading]) -> float:
+    return _candidates(pool, 1)[0].score if pool else 0.0
+
+
+def _scaled(rim: Ellipse, scale: float) -> Ellipse:
+    return dataclasses.replace(rim, a_px=rim.a_px * scale, b_px=rim.b_px * scale)
 
 
 def _reverse(h: Hypothesis) -> Hypothesis:
