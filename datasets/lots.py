@@ -145,30 +145,37 @@ def _circle_first_field(mask: np.ndarray, text: str, font_h: int) -> np.ndarray:
 
 def _paint_layer(h: int, w: int, lines: list[tuple[str, bool]], rng: np.random.Generator,
                  *, stencil: bool, font_name: str, slant: float = 0.0) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Paint coverage (H, W) and each line's quad for lines (text, circled) stacked top to bottom."""
+    """Paint coverage (H, W) and each line's quad for lines (text, circled) stacked top to bottom; every line
+    is painted (the stack shrinks to fit the surface)."""
     cover = np.zeros((h, w), np.float32)
     quads = []
     line_h = int(h / (len(lines) + 1) * rng.uniform(0.45, 0.7))
     y = int(h * rng.uniform(0.06, 0.2))
     x_left = int(w * rng.uniform(0.04, 0.15))
     centred = rng.random() < 0.5
+    masks = []
     for text, circled in lines:
         m = slanted(line_mask(text, line_h, rng, stencil=stencil, font_name=font_name), slant)
         if circled:
             m = _circle_first_field(m, text, line_h)
-        if m.shape[1] > w * 0.94:  # too long for the surface: shrink
-            f = w * 0.94 / m.shape[1]
-            m = cv2.resize(m, (int(m.shape[1] * f), max(4, int(m.shape[0] * f))), interpolation=cv2.INTER_AREA)
+        masks.append(m)
+    gaps = [int(line_h * rng.uniform(0.25, 0.6)) for _ in masks]
+    stack = sum(m.shape[0] for m in masks) + sum(gaps[:-1])
+    fit = min(1.0, (h * 0.97 - y) / max(1, stack))  # too tall for the surface: shrink the whole stack
+    for m, gap in zip(masks, gaps):
+        f = min(fit, w * 0.94 / m.shape[1])  # and any line too long for it
+        if f < 1:
+            m = cv2.resize(m, (max(4, int(m.shape[1] * f)), max(4, int(m.shape[0] * f))),
+                           interpolation=cv2.INTER_AREA)
         x = (w - m.shape[1]) // 2 if centred else min(x_left, w - m.shape[1] - 1)
         x += int(rng.normal(0, w * 0.01))
         x = int(np.clip(x, 0, w - m.shape[1]))
-        if y + m.shape[0] >= h:
-            break
+        y = min(y, h - m.shape[0])
         cover[y:y + m.shape[0], x:x + m.shape[1]] = np.maximum(cover[y:y + m.shape[0], x:x + m.shape[1]], m)
         ys, xs = np.nonzero(m > 0.3)
         quads.append(np.array([[x + xs.min(), y + ys.min()], [x + xs.max() + 1, y + ys.min()],
                                [x + xs.max() + 1, y + ys.max() + 1], [x + xs.min(), y + ys.max() + 1]], np.float32))
-        y += m.shape[0] + int(line_h * rng.uniform(0.25, 0.6))
+        y += m.shape[0] + int(gap * fit)
     return cover, quads
 
 

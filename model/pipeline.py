@@ -360,7 +360,8 @@ class MarkingReader:
             for reads, rgb in zip(out, images):
                 heads = [r.head.rim for r in reads if isinstance(r, Read)]
                 lines = [ln for ln in self.lots.read(rgb) if not _on_a_head(ln, heads)]
-                reads[:] = [r for r in reads if not any(_painted_over(r, ln) for ln in lines)]
+                painted = {id(r) for ln in lines for r in _painted_heads(reads, ln)}
+                reads[:] = [r for r in reads if id(r) not in painted]
                 reads.extend(lines)
         return out
 
@@ -379,6 +380,16 @@ def circle_in_line(rim: Ellipse, quad: tuple[tuple[float, float], ...] | np.ndar
     return line.contains(rim.cx, rim.cy, across=1.0) and r < 3.0 * line.half_h and line.half_len > r + line.half_h
 
 
+def _painted_heads(reads: list[Read], line: LineRead) -> list[Read]:
+    """The 'case heads' that are part of a painted line (:func:`_painted_over`). When several sit on one line,
+    the line must also be confidently read: a false line across a row of cases in a frame (read at about 0.5
+    per character) must not take them all."""
+    on_line = [r for r in reads if circle_in_line(r.head.rim, line.quad)]
+    if len(on_line) > 1 and not _confident(line):
+        return []
+    return [r for r in on_line if _painted_over(r, line)]
+
+
 def _painted_over(head: Read, line: LineRead, *, unsure: float = 0.5, lost: float = 0.25) -> bool:
     """Whether a 'case head' is part of a painted line (a circled code, a big letter): it sits on the line as
     :func:`circle_in_line` says, and the line is confidently read, or the line is clearly detected and the
@@ -392,7 +403,7 @@ def _painted_over(head: Read, line: LineRead, *, unsure: float = 0.5, lost: floa
     return line.detection_score >= CLEAR_DETECTION and share < unsure
 
 
-CLEAR_DETECTION = 0.5  # a line detected at least this strongly is no false line on a busy background
+CLEAR_DETECTION = 0.4  # a line detected at least this strongly is no false line on a busy background (~0.35)
 
 
 def _mean_prob(line: LineRead) -> float:
