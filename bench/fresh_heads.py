@@ -20,9 +20,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from datasets.scenes import LEVELS, render_crop  # noqa: E402
-from model.bundle import load_bundle  # noqa: E402
+from model.bundle import RECOGNIZER, load_bundle  # noqa: E402
 from model.fusion import cyclic_key  # noqa: E402
-from model.pipeline import RECOGNIZER, HeadstampReader  # noqa: E402
+from model.headstamp_reader import HeadstampReader  # noqa: E402
 from model.runtime import OnnxNet  # noqa: E402
 
 

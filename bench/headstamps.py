@@ -22,8 +22,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from model.headstamp_reader import HeadstampReader  # noqa: E402
 from model.imageio import decode_image  # noqa: E402
-from model.pipeline import HeadstampReader, MarkingReader  # noqa: E402
+from model.pipeline import MarkingReader  # noqa: E402
 
 
 def run_marktrace(files: list[Path], threads: int):

@@ -25,9 +25,13 @@ sys.path.insert(0, str(ROOT))
 
 from datasets.lot_text import GENERATORS, LotText  # noqa: E402
 from datasets.lots import LEVELS, MarkingScene, in_frame, render_marking  # noqa: E402
-from model.bundle import load_bundle  # noqa: E402
+from model.bundle import (  # noqa: E402
+    LINE_DETECTOR,
+    LINE_RECOGNIZER,
+    load_bundle,  # noqa: E402
+)
 from model.detection.lines import LineBox, box_of_quad  # noqa: E402
-from model.pipeline import LINE_DETECTOR, LINE_RECOGNIZER, LotReader, LotReaderConfig  # noqa: E402
+from model.lot_reader import LotReader, LotReaderConfig  # noqa: E402
 from model.runtime import OnnxNet  # noqa: E402
 
 SETTINGS = ("filling", "in frame", "circled")

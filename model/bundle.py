@@ -8,6 +8,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
+# the shipped bundles, by folder name
+RECOGNIZER = "headstamp_recognizer"
+DETECTOR = "case_head_detector"
+LINE_DETECTOR = "line_detector"
+LINE_RECOGNIZER = "lot_recognizer"
 
 
 class BundleError(RuntimeError):

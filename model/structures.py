@@ -105,6 +105,11 @@ class LineRead:
     fields: tuple[tuple[str, str], ...] = ()
     detection_score: float = 0.0
 
+    @property
+    def mean_char_prob(self) -> float:
+        """The read's mean character probability (0 for an empty read)."""
+        return sum(self.char_probs) / len(self.char_probs) if self.char_probs else 0.0
+
     def to_json(self) -> dict:
         xs, ys = [p[0] for p in self.quad], [p[1] for p in self.quad]
         out = {"kind": self.kind, "text": self.text,

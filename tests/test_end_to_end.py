@@ -6,7 +6,7 @@ import pytest
 from datasets.sampler import Segment
 from datasets.scenes import render_crop, render_frame
 from model.charset import SYMBOL_SEGMENTS, normalise_glyphs
-from model.pipeline import HeadstampReader
+from model.headstamp_reader import HeadstampReader
 from model.rectify.polar import clock_hour
 
 

@@ -7,9 +7,10 @@ import pytest
 
 from datasets.lot_text import LotText
 from datasets.lots import render_marking
+from model.lot_reader import LotReader
 from model.matching.matcher import LotMatcher, line_candidates
 from model.matching.store import Registry, default_url
-from model.pipeline import LotReader, MarkingReader, circle_in_line
+from model.pipeline import MarkingReader, circle_in_line
 from model.structures import Ellipse, Read
 
 CYRILLIC = set("АБВГДЕЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯ")
@@ -117,7 +118,7 @@ def test_no_headstamp_reads_on_painted_circles():
 
 def test_zoom_window_around_small_lines():
     from model.detection.lines import LineBox
-    from model.pipeline import zoom_window
+    from model.lot_reader import zoom_window
 
     small = [LineBox(300, 200, 60, 10, 0.0, 0.9), LineBox(300, 230, 50, 10, 0.0, 0.8)]
     x0, y0, x1, y1 = zoom_window(small, 960, 540, min_gain=1.5)
