@@ -12,21 +12,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
+from rapidfuzz.distance import Levenshtein
 
 from model.charset import SYMBOL_SEGMENTS, encode_strip, normalise_glyphs
 from model.recognition.forced import blank_runs_collapsed, ctc_align, ctc_log_likelihood
 from model.reference import seed_rows
 from model.structures import Hypothesis
-
-
-def edit_distance(a: str, b: str) -> int:
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return prev[-1]
 
 
 @dataclass(frozen=True)
@@ -73,7 +64,7 @@ def _known(codes: frozenset[str], segment: str) -> bool:
 @functools.lru_cache(maxsize=4096)
 def _neighbours(vocabulary: tuple[str, ...], s: str) -> tuple[str, ...]:
     limit = 2 if len(s) >= 3 else 1
-    return tuple(v for v in vocabulary if v != s and abs(len(v) - len(s)) <= limit and edit_distance(v, s) <= limit)
+    return tuple(v for v in vocabulary if v != s and Levenshtein.distance(v, s, score_cutoff=limit) <= limit)
 
 
 def _classes(h: Hypothesis) -> list[int]:
