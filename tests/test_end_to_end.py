@@ -1,5 +1,7 @@
 """Freshly rendered heads (never the evaluation set) read by the shipped bundles."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -85,3 +87,17 @@ def test_exact_reads_place_each_segment_at_its_clock_position(reader):
                 assert min(diff, 12 - diff) < 1.5, (want, clock, clock_hour(seg.center_rad))
             checked += 1
     assert checked >= 2, "too few exact reads to check clock positions"
+
+
+def test_a_second_look_pools_readings_with_the_rim_scaled(reader):
+    """With ``rim_scales`` every unsure head (here: every head) is read again with the rim 5 % smaller and
+    larger; those readings join the pool, so the read stays right and the candidates' shares change."""
+    rng = np.random.default_rng(20261121)
+    scene = render_crop(rng, level="clean", size_px=224, segments=[Segment("539", "539"), Segment("83", "83")])
+    cfg = dataclasses.replace(reader.cfg, rim_scales=(0.95, 1.05), retry_below=1.01)
+    again = HeadstampReader(reader.net, reader.detector, cfg)
+    once, twice = reader.read(scene.rgb)[0], again.read(scene.rgb)[0]
+    assert _cyclic_equal(_norm(twice.best.segments), ["539", "83"])
+    assert [len(p) for p in twice.best.char_probs] == [len(s) for s in twice.best.segments]
+    assert [c.score for c in twice.candidates] != [c.score for c in once.candidates]
+    assert 0.0 < sum(c.score for c in twice.candidates) <= 1.0 + 1e-6
