@@ -10,8 +10,8 @@ from datasets.lots import render_marking
 from model.lot_reader import LotReader
 from model.matching.matcher import LotMatcher, line_candidates
 from model.matching.store import Registry, default_url
-from model.pipeline import MarkingReader, circle_in_line
-from model.structures import Ellipse, Read
+from model.pipeline import MarkingReader, _painted_heads, circle_in_line
+from model.structures import Candidate, CaseHead, Ellipse, Hypothesis, LineRead, Read, TextCandidate
 
 CYRILLIC = set("АБВГДЕЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯ")
 
@@ -93,6 +93,28 @@ def test_circle_in_line_geometry():
     assert not circle_in_line(Ellipse(200, 100, 90, 88), line)  # a real case head: far bigger than the text
     assert not circle_in_line(Ellipse(200, 150, 25, 25), line)  # beside the line, not on it
     assert not circle_in_line(Ellipse(200, 100, 28, 28), ((160, 80), (240, 80), (240, 120), (160, 120)))  # no more line
+
+
+def _head(cx: float, share: float) -> Read:
+    hyp = Hypothesis(("3", "3"), ((0.5,), (0.5,)), (False, False), -3.0)
+    rest = Candidate(("8", "8"), 1.0 - share)
+    return Read("headstamp", CaseHead(Ellipse(cx, 300, 60, 58), 0.3, 0.9), hyp, (Candidate(("3", "3"), share), rest))
+
+
+def _line(detection: float, char_prob: float) -> LineRead:
+    quad = ((20.0, 215.0), (800.0, 215.0), (800.0, 385.0), (20.0, 385.0))  # 780 x 170 px across a frame
+    return LineRead("text", quad, "9-90-48", (char_prob,) * 7, (TextCandidate("9-90-48", 1.0),),
+                    detection_score=detection)
+
+
+def test_a_false_line_across_a_row_of_cases_takes_none_of_them():
+    """Several unsure heads on one line: they go only when the line is confidently read; a single unsure head
+    on a clearly detected line is painted text."""
+    row = [_head(150, 0.3), _head(400, 0.4), _head(650, 0.2)]
+    assert _painted_heads(row, _line(0.55, 0.5)) == []
+    assert _painted_heads(row, _line(0.9, 0.95)) == row
+    assert _painted_heads(row[:1], _line(0.55, 0.5)) == row[:1]
+    assert _painted_heads([_head(150, 0.9)], _line(0.55, 0.5)) == []  # a sure read stays a headstamp
 
 
 def test_no_headstamp_reads_on_painted_circles():
