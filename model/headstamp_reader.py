@@ -13,7 +13,7 @@ import numpy as np
 
 from model.bundle import DETECTOR, RECOGNIZER, WEIGHTS_DIR, load_bundle
 from model.detection.detector import CaseHeadDetector
-from model.recognition.ctc import beam_search, softmax, to_hypothesis
+from model.recognition.ctc import beam_search, shares, softmax, to_hypothesis
 from model.recognition.grammar import HeadstampLexicon, aligned, rescore
 from model.recognition.preprocess import strips_to_input
 from model.rectify.polar import Band, seam_by_energy, segment_clocks, unwrap
@@ -90,7 +90,8 @@ class HeadstampReader:
         seams = [seam_by_energy(gray, h.rim, band=self.band) for gray, h in flat]
         strips = [unwrap(gray, h.rim, seam_rad=seam, band=self.band) for (gray, h), seam in zip(flat, seams)]
         pools = self._look(strips)
-        unsure = [k for k, pool in enumerate(pools) if _top_share(pool) < self.cfg.retry_below]
+        unsure = [k for k, pool in enumerate(pools) if _top_share(pool) < self.cfg.retry_below] \
+            if self.cfg.rim_scales else []
         for scale in self.cfg.rim_scales if unsure else ():
             more = [unwrap(flat[k][0], _scaled(flat[k][1].rim, scale), seam_rad=seams[k], band=self.band)
                     for k in unsure]
@@ -141,14 +142,7 @@ class HeadstampReader:
 
 def _candidates(pool: list[Reading], n_best: int) -> tuple[Candidate, ...]:
     """The pool's distinct reads with their share of its probability mass, best first."""
-    top = max(r.hyp.score for r in pool)
-    mass: dict[tuple[str, ...], float] = {}
-    for r in pool:
-        h = r.hyp
-        mass[h.segments] = mass.get(h.segments, 0.0) + math.exp(h.score - top)
-    total = sum(mass.values())
-    ranked = sorted(mass.items(), key=lambda kv: kv[1], reverse=True)[:n_best]
-    return tuple(Candidate(s, p / total) for s, p in ranked)
+    return tuple(Candidate(s, p) for s, p in shares(((r.hyp.segments, r.hyp.score) for r in pool), n_best))
 
 
 def _top_share(pool: list[Reading]) -> float:

@@ -17,7 +17,7 @@ from model.detection.heads import letterbox
 from model.detection.lines import LineBox, decode_lines
 from model.matching.confusion import normalise_marking
 from model.matching.formats import parse_lot
-from model.recognition.ctc import beam_search, softmax
+from model.recognition.ctc import beam_search, shares, softmax
 from model.recognition.forced import ctc_align
 from model.recognition.lot_grammar import LotPrior, rescore_line
 from model.recognition.preprocess import strips_to_input
@@ -106,14 +106,8 @@ class LotReader:
         else:
             ranked = rescore_line(probs, [decode_line(k) for k, *_ in beams], self.cfg.lot_prior) or \
                 [(decode_line(beams[0][0]), 0.0)]
-        top = ranked[0][1]
-        mass: dict[str, float] = {}
-        for raw, score in ranked:
-            key = normalise_marking(raw)[0]
-            mass[key] = mass.get(key, 0.0) + math.exp(score - top)
-        total = sum(mass.values())
-        cands = tuple(TextCandidate(t, m / total) for t, m in sorted(mass.items(), key=lambda kv: -kv[1])
-                      [: self.cfg.n_best])
+        cands = tuple(TextCandidate(t, p) for t, p in
+                      shares(((normalise_marking(raw)[0], score) for raw, score in ranked), self.cfg.n_best))
         raw = ranked[0][0]
         if raw == decode_line(beams[0][0]):
             char_probs = beams[0][2]

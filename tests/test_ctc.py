@@ -1,6 +1,7 @@
+import pytest
 
 from model.charset import BLANK, SEP_INDEX, class_index, encode_strip
-from model.recognition.ctc import beam_search, to_hypothesis
+from model.recognition.ctc import beam_search, shares, to_hypothesis
 from tests.posteriors import posteriors
 
 
@@ -40,3 +41,13 @@ def test_segments_get_their_position_along_the_strip():
     h = to_hypothesis(tuple(seq), 0.8, tuple([0.9] * len(seq)), frames, 32)
     assert h.segments == ("539", "83")
     assert abs(h.positions[0] - 3.5 / 32) < 1e-9 and abs(h.positions[1] - 21.0 / 32) < 1e-9
+
+
+def test_shares_pool_repeated_reads_and_normalise_over_all():
+    import math
+
+    scored = [("A", math.log(0.4)), ("B", math.log(0.3)), ("A", math.log(0.2)), ("C", math.log(0.1))]
+    top = shares(scored, 2)
+    assert [k for k, _ in top] == ["A", "B"]
+    assert top[0][1] == pytest.approx(0.6) and top[1][1] == pytest.approx(0.3)  # C's mass still counts
+    assert shares([("x", -2000.0), ("y", -2001.0)], 5)[0][1] == pytest.approx(1 / (1 + math.exp(-1)))

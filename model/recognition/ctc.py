@@ -8,7 +8,9 @@ where the best alignment of its prefix emitted it.
 from __future__ import annotations
 
 import math
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 
@@ -36,6 +38,19 @@ def softmax(logits: np.ndarray) -> np.ndarray:
 
 
 Beam = tuple[tuple[int, ...], float, tuple[float, ...], tuple[int, ...]]
+K = TypeVar("K", bound=Hashable)
+
+
+def shares(scored: Iterable[tuple[K, float]], n: int) -> list[tuple[K, float]]:
+    """Reads with log scores (one read may come several times) -> the ``n`` likeliest distinct reads with their
+    share of the whole probability mass, best first."""
+    scored = list(scored)
+    top = max(score for _, score in scored)
+    mass: dict[K, float] = {}
+    for key, score in scored:
+        mass[key] = mass.get(key, 0.0) + math.exp(score - top)
+    total = sum(mass.values())
+    return [(key, m / total) for key, m in sorted(mass.items(), key=lambda kv: -kv[1])[:n]]
 
 
 def beam_search(probs: np.ndarray, *, beam: int = 8, prune: float = 1e-3) -> list[Beam]:
