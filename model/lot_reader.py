@@ -87,19 +87,24 @@ class LotReader:
         x = strips_to_input(strips, height_px=h, width_px=w)
         logits = self.net.batched(x, self.cfg.batch)
         reads = [self._line(ln, quads[k], logits[2 * k], logits[2 * k + 1]) for k, ln in enumerate(lines)]
-        kept = [(ln, r) for ln, r in zip(lines, reads) if not self._noise(r)]
+        kept = [(ln, r) for ln, r in zip(lines, reads) if r is not None and not self._noise(r)]
         return _label_lot(_merge_duplicates([ln for ln, _ in kept], [r for _, r in kept]))
 
     def _noise(self, line: LineRead) -> bool:
         return line.detection_score < self.cfg.weak_detection and line.mean_char_prob < self.cfg.unreadable
 
-    def _line(self, ln: LineBox, quads: tuple[np.ndarray, np.ndarray], up: np.ndarray, down: np.ndarray) -> LineRead:
+    def _line(self, ln: LineBox, quads: tuple[np.ndarray, np.ndarray], up: np.ndarray,
+              down: np.ndarray) -> LineRead | None:
+        """The line read the way up whose likeliest non-empty read is likelier (the recognizer reads an
+        upside-down line as nothing); None when neither way up reads anything."""
         best = None
         for logits, quad in zip((up, down), quads):
             probs = softmax(logits)
-            beams = beam_search(probs, beam=self.cfg.beam, prune=self.cfg.prune)
+            beams = [b for b in beam_search(probs, beam=self.cfg.beam, prune=self.cfg.prune) if b[0]]
             if beams and (best is None or beams[0][1] > best[0][0][1]):
                 best = (beams, quad, probs)
+        if best is None:
+            return None
         beams, quad, probs = best
         if self.cfg.lot_prior is None:
             ranked = [(decode_line(k), math.log(max(p, 1e-30))) for k, p, *_ in beams]

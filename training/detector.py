@@ -112,6 +112,8 @@ def main() -> None:
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--init", type=Path, help="warm-start from a bundle's torch weights (weights.pt)")
     ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--negatives", type=Path, nargs="*", default=[],
+                    help="lines: shards of images with no painted line (case-head scenes), trained to find none")
     ap.add_argument("--min-side", type=int, help="heads: train at random sides from this up to the full side "
                     "(and random zoom), so the bundle can run smaller on small images")
     a = ap.parse_args()
@@ -119,6 +121,9 @@ def main() -> None:
     torch.set_num_threads(a.threads)
     cfg = CenterNetConfig()
     pixels, labels = load_shards(a.shards, a.task)
+    if a.negatives:  # the line detector fired on headstamp text and case rims; teach it they are no lines
+        negatives = np.concatenate([np.load(p)["pixels"] for p in a.negatives])
+        pixels, labels = np.concatenate([pixels, negatives]), labels + [[] for _ in range(len(negatives))]
     model = build_centernet(cfg)
     if a.init:
         model.load_state_dict(torch.load(a.init, map_location="cpu"))
@@ -135,7 +140,8 @@ def main() -> None:
         "name": NAMES[a.task], "architecture": "centernet", "config": cfg.__dict__, "stride": STRIDE,
         "input": inp,
         "training_command": " ".join(["python -m training.detector", *sys.argv[1:]]),
-        "data": {"shards": [str(p) for p in a.shards], "train_n": int(len(pixels))},
+        "data": {"shards": [str(p) for p in a.shards], "negatives": [str(p) for p in a.negatives],
+                 "train_n": int(len(pixels))},
         "metrics": metrics,
     })
     print(json.dumps(metrics))

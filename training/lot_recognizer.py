@@ -2,6 +2,11 @@
 
     python -m training.make_lot_data --seed 21 --count 6000 --out cache/lots_21
     python -m training.lot_recognizer --shards cache/lots_21/lines.npz --minutes 30 --out model/weights/lot_recognizer
+
+``--turned F`` turns that share of each batch's strips 180 degrees with an empty target: the detector knows a
+line's angle only up to a half turn, so the reader reads both ways up and keeps the likelier read; a network that
+never saw an upside-down line reads one as confident nonsense (6 -> 9, 7 -> L), and took the wrong way up for
+13 % of the lines on clean renders (28 % on obscured).
 """
 
 from __future__ import annotations
@@ -22,6 +27,14 @@ from training.engine import LoopConfig, train_ctc
 from training.export import export_bundle
 
 
+@torch.no_grad()
+def turned_empty(model: torch.nn.Module, strips: np.ndarray) -> float:
+    """Share of held-out strips, turned upside down, that the model reads as nothing."""
+    model.eval()
+    logits = model(torch.from_numpy(np.ascontiguousarray(strips[:, :, ::-1, ::-1])))
+    return round(float((logits.argmax(-1) == 0).all(-1).float().mean()), 4)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--shards", type=Path, nargs="+", required=True)
@@ -31,6 +44,7 @@ def main() -> None:
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--init", type=Path, help="warm-start from a bundle's weights.pt")
+    ap.add_argument("--turned", type=float, default=0.0, help="share of strips turned upside down, target empty")
     a = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     torch.set_num_threads(a.threads)
@@ -45,12 +59,16 @@ def main() -> None:
 
     def batches(rng: np.random.Generator, n: int) -> tuple[np.ndarray, list[list[int]]]:
         idx = rng.integers(0, len(train_x), n)
-        return train_x[idx], [train_y[i] for i in idx]
+        xb, yb = train_x[idx], [train_y[i] for i in idx]
+        turn = rng.random(n) < a.turned
+        xb[turn] = xb[turn][:, :, ::-1, ::-1]
+        return xb, [[] if t else y for t, y in zip(turn, yb)]
 
     model = build_crnn(cfg)
     if a.init:
         model.load_state_dict(torch.load(a.init, map_location="cpu"))
     metrics = train_ctc(model, batches, val, LoopConfig(minutes=a.minutes, lr=a.lr))
+    metrics["val_turned_empty"] = turned_empty(model, val[0])
     logging.info("metrics %s", metrics)
     a.out.mkdir(parents=True, exist_ok=True)
     torch.save(model.state_dict(), a.out / "weights.pt")

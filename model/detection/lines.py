@@ -1,7 +1,7 @@
 """Pre- and post-processing for the learned painted-line detector (the network is ``model/nets/centernet.py``).
 
 Each line is a rotated box: centre, half-length, half-height, angle (mod 180 degrees; the reader tries both ways
-up). Output channels at stride 4: 0 centre heatmap logit, 1-2 sub-pixel offset, 3 log half-length, 4 log
+up). Output channels at stride 4: 0 centre heatmap logit, 1-2 offset to the centre, 3 log half-length, 4 log
 half-height (output pixels), 5-6 cos and sin of twice the angle, 7 unused.
 """
 
@@ -49,8 +49,15 @@ def box_of_quad(quad: np.ndarray) -> tuple[float, float, float, float, float]:
         float(math.atan2(ux[1], ux[0]))
 
 
-def encode_line_targets(quads: list[np.ndarray], box: Letterbox, side_px: int) -> tuple[np.ndarray, np.ndarray]:
-    """(8, G, G) targets and (G, G) regression mask for line quads given in input-image pixels."""
+def encode_line_targets(quads: list[np.ndarray], box: Letterbox, side_px: int, *,
+                        dense: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
+    """(8, G, G) targets and (G, G) regression weights for line quads given in input-image pixels.
+
+    Every cell where a line's heatmap blob reaches ``dense`` regresses that line's whole box (offset to its
+    centre, size, angle), weighted by the blob, the centre cell at 1: a long line's heat ridge can peak off
+    centre, and such a peak must still give the line's own box, not a box shifted along it (which reads a part
+    of the line). Where blobs overlap, the stronger blob's line owns the cell. ``dense`` 1.0: centre cells only.
+    """
     g = side_px // STRIDE
     target = np.zeros((8, g, g), np.float32)
     mask = np.zeros((g, g), np.float32)
@@ -66,11 +73,14 @@ def encode_line_targets(quads: list[np.ndarray], box: Letterbox, side_px: int) -
         along, across = (xx - cx) * c + (yy - cy) * s, -(xx - cx) * s + (yy - cy) * c
         sx, sy = max(0.8, hl / 4), max(0.6, hh / 2)
         blob = np.exp(-(along ** 2) / (2 * sx * sx) - (across ** 2) / (2 * sy * sy))
+        blob[iy, ix] = 1.0
+        own = (blob >= dense) & (blob > mask)
+        own[iy, ix] = True
         target[0] = np.maximum(target[0], blob)
-        target[0, iy, ix] = 1.0
-        target[1:7, iy, ix] = [cx - ix, cy - iy, math.log(max(hl, 0.5)), math.log(max(hh, 0.25)),
-                               math.cos(2 * ang), math.sin(2 * ang)]
-        mask[iy, ix] = 1.0
+        target[1, own], target[2, own] = cx - xx[own], cy - yy[own]
+        target[3:7, own] = np.array([math.log(max(hl, 0.5)), math.log(max(hh, 0.25)), math.cos(2 * ang),
+                                     math.sin(2 * ang)], np.float32)[:, None]
+        mask[own] = blob[own]
     return target, mask
 
 
