@@ -5,8 +5,8 @@
 
 ``--turned F`` turns that share of each batch's strips 180 degrees with an empty target: the detector knows a
 line's angle only up to a half turn, so the reader reads both ways up and keeps the likelier read; a network that
-never saw an upside-down line reads one as confident nonsense (6 -> 9, 7 -> L), and took the wrong way up for
-13 % of the lines on clean renders (28 % on obscured).
+never saw an upside-down line reads one as confident nonsense (`692-90-1` for `11-05-769`): v6 read none of 600
+held-out lines turned upside down as nothing, v8 (trained with 0.15) 99.5 %.
 """
 
 from __future__ import annotations
