@@ -14,6 +14,7 @@ ones. ``--craft`` instead compares the lines found by our detector with those of
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
 import sys
 import time
@@ -26,11 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from datasets.lot_text import GENERATORS, LotText  # noqa: E402
 from datasets.lots import LEVELS, MarkingScene, in_frame, render_marking  # noqa: E402
-from model.bundle import (  # noqa: E402
-    LINE_DETECTOR,
-    LINE_RECOGNIZER,
-    load_bundle,  # noqa: E402
-)
+from model.bundle import LINE_DETECTOR, LINE_RECOGNIZER, load_bundle  # noqa: E402
 from model.detection.lines import LineBox, box_of_quad  # noqa: E402
 from model.lot_reader import LotReader, LotReaderConfig  # noqa: E402
 from model.runtime import OnnxNet  # noqa: E402
@@ -59,10 +56,8 @@ def tight(truth_quad: np.ndarray, lines) -> bool:
     if not on:
         return False
     ln = max(on, key=lambda b: b.score)
-    c, s = math.cos(ln.angle_rad), math.sin(ln.angle_rad)
-    along, across = (ln.cx - cx) * c + (ln.cy - cy) * s, -(ln.cx - cx) * s + (ln.cy - cy) * c
-    return (abs(along) < 0.1 * half_len and abs(across) < 0.5 * half_h and abs(ln.half_len / half_len - 1) < 0.1
-            and abs(ln.half_h / half_h - 1) < 0.25)
+    centred = dataclasses.replace(ln, half_len=0.1 * half_len, half_h=half_h).contains(cx, cy, across=0.5)
+    return centred and abs(ln.half_len / half_len - 1) < 0.1 and abs(ln.half_h / half_h - 1) < 0.25
 
 
 def craft_detector(threads: int):
