@@ -14,7 +14,6 @@ ones. ``--craft`` instead compares the lines found by our detector with those of
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import math
 import sys
 import time
@@ -28,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 from datasets.lot_text import GENERATORS, LotText  # noqa: E402
 from datasets.lots import LEVELS, MarkingScene, in_frame, render_marking  # noqa: E402
 from model.bundle import LINE_DETECTOR, LINE_RECOGNIZER, load_bundle  # noqa: E402
-from model.detection.lines import LineBox, box_of_quad  # noqa: E402
+from model.detection.lines import LineBox, box_of_quad, frames  # noqa: E402
 from model.lot_reader import LotReader, LotReaderConfig  # noqa: E402
 from model.runtime import OnnxNet  # noqa: E402
 
@@ -49,15 +48,10 @@ def found(truth_quad: np.ndarray, lines) -> bool:
 
 
 def tight(truth_quad: np.ndarray, lines) -> bool:
-    """Whether the line's strongest detection frames it closely enough to read it whole: centre within 10 % of
-    the half-length along it and half the height across, length within 10 %, height within 25 %."""
-    cx, cy, half_len, half_h, _ = box_of_quad(truth_quad)
+    """Whether the line's strongest detection frames it closely enough to read it whole (``frames``)."""
+    cx, cy, *_ = box_of_quad(truth_quad)
     on = [ln for ln in lines if ln.contains(cx, cy, across=1.0)]
-    if not on:
-        return False
-    ln = max(on, key=lambda b: b.score)
-    centred = dataclasses.replace(ln, half_len=0.1 * half_len, half_h=half_h).contains(cx, cy, across=0.5)
-    return centred and abs(ln.half_len / half_len - 1) < 0.1 and abs(ln.half_h / half_h - 1) < 0.25
+    return bool(on) and frames(max(on, key=lambda b: b.score), truth_quad)
 
 
 def craft_detector(threads: int):

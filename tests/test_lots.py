@@ -10,9 +10,10 @@ from datasets.lot_text import GENERATORS, sample_lot
 from datasets.lots import render_marking
 from model.charset import decode_line, encode_line
 from model.detection.heads import Letterbox
-from model.detection.lines import box_of_quad, decode_lines, encode_line_targets
+from model.detection.lines import LineBox, box_of_quad, decode_lines, encode_line_targets, frames
 from model.matching.formats import parse_lot
-from model.rectify.lines import flatten_line, turn_quad
+from model.rectify.lines import flatten_line, quad_axes, turn_quad
+from training.make_lot_data import detected_quads
 
 
 def test_every_generator_fits_its_seeded_format():
@@ -106,3 +107,32 @@ def test_an_off_centre_peak_still_gives_its_lines_box():
         assert math.hypot(box.cx - cx, box.cy - cy) < 1.5 and abs(box.half_len - hl) < 0.05 * hl + 1
     _, centres_only = encode_line_targets([ln.quad for ln in scene.lines], identity, 384, dense=1.0)
     assert (centres_only > 0).sum() == len(scene.lines)
+
+
+def _box(quad: np.ndarray, *, along: float = 0.0, length: float = 1.0, turned: bool = False) -> LineBox:
+    """A detection of a true line: centre moved ``along`` half-lengths along it, length scaled, maybe turned."""
+    cx, cy, hl, hh, ang = box_of_quad(quad)
+    c, s = math.cos(ang), math.sin(ang)
+    return LineBox(cx + along * hl * c, cy + along * hl * s, hl * length, hh, ang + (math.pi if turned else 0), 0.9)
+
+
+def test_frames_wants_a_detection_centred_and_as_long_as_the_line():
+    quad = render_marking(np.random.default_rng(2), level="clean").lines[0].quad
+    assert frames(_box(quad), quad) and frames(_box(quad, along=0.05, length=1.06, turned=True), quad)
+    assert not frames(_box(quad, along=0.3), quad)  # shifted along the line: reads part of it
+    assert not frames(_box(quad, length=0.8), quad)  # too short: cuts a character off
+
+
+def test_detector_cut_strips_take_the_true_text_the_true_way_up():
+    """Training strips cut where the detector found the lines: a framing detection gets its line's text and is
+    turned to the line's way up; a loose one is dropped; one on no line becomes an empty target."""
+    rng = np.random.default_rng(3)
+    scene = render_marking(rng, level="clean")
+    truths = [(ln.quad, ln.text) for ln in scene.lines]
+    quad, text = truths[0]
+    far = LineBox(-500.0, -500.0, 40.0, 8.0, 0.0, 0.5)
+    dets = [_box(quad, turned=True), _box(quad, along=0.4), far]
+    cuts = detected_quads(dets, truths, rng, false_share=1.0)
+    assert [t for _, t in cuts] == [text, ""]
+    assert float(quad_axes(cuts[0][0])[0] @ quad_axes(quad)[0]) > 0.99
+    assert [t for _, t in detected_quads(dets, truths, rng, false_share=0.0)] == [text]

@@ -5,6 +5,10 @@ with line quads for the line detector (one render feeds both).
 
 ``--circled 0.5`` makes half the lot lines circled-factory ones (the rarest and hardest format); ``--in-frame 0.5``
 puts half the markings into wider photos or video frames on busy backgrounds (see ``datasets.lots.in_frame``).
+``--detected`` cuts the strips where the shipped line detector finds the lines (the reader's real input) instead
+of round jittered true quads: a detection that frames a true line (``model.detection.lines.frames``) gives that
+line's strip, turned to the true way up; one on no true line gives a strip with an empty target (``--false``
+of them are kept); one that frames a line only loosely is skipped, its right read unknown.
 """
 
 from __future__ import annotations
@@ -19,10 +23,20 @@ import numpy as np
 from datasets.lot_text import GENERATORS, LotText
 from datasets.lots import LEVELS, in_frame, render_marking
 from model.detection.heads import letterbox
-from model.rectify.lines import flatten_line, quad_axes, quad_size
+from model.detection.lines import LineBox, box_of_quad, frames
+from model.lot_reader import LotReader
+from model.rectify.lines import flatten_line, quad_axes, quad_size, turn_quad
 
 DET_SIDE = 384
 STRIP_H, STRIP_W = 32, 320
+
+
+def target_text(text: str, circled_factory: bool) -> str:
+    """A line's recognizer target: a circled factory code is written ``((10))``."""
+    if not circled_factory:
+        return text
+    head, rest = text.split("-", 1)
+    return f"(({head}))-{rest}"
 
 
 def jitter_quad(quad: np.ndarray, rng: np.random.Generator, *, length_sd: float = 0.05) -> np.ndarray:
@@ -38,6 +52,31 @@ def jitter_quad(quad: np.ndarray, rng: np.random.Generator, *, length_sd: float 
     return (q + rng.normal(0, 0.08 * h, q.shape)).astype(np.float32)
 
 
+def detected_quads(lines: list[LineBox], truths: list[tuple[np.ndarray, str]], rng: np.random.Generator, *,
+                   false_share: float) -> list[tuple[np.ndarray, str]]:
+    """(quad, target) for the detections: the text of the true line a detection frames, its quad turned to that
+    line's way up; an empty target for a detection lying on no true line (kept with probability
+    ``false_share``); loosely framed lines are left out."""
+    out = []
+    for ln in lines:
+        quad = ln.quad()
+        hit = next(((q, t) for q, t in truths if frames(ln, q)), None)
+        if hit is not None:
+            if float(quad_axes(quad)[0] @ quad_axes(hit[0])[0]) < 0:
+                quad = turn_quad(quad)
+            out.append((quad, hit[1]))
+            continue
+        on_truth = any(ln.contains(*box_of_quad(q)[:2], across=1.0) or _box(q).contains(ln.cx, ln.cy, across=1.0)
+                       for q, _ in truths)
+        if not on_truth and rng.random() < false_share:
+            out.append((quad, ""))
+    return out
+
+
+def _box(quad: np.ndarray) -> LineBox:
+    return LineBox(*box_of_quad(quad), score=1.0)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--seed", type=int, required=True)
@@ -46,8 +85,11 @@ def main() -> None:
     ap.add_argument("--circled", type=float, default=0.0, help="share of scenes forced to a circled factory code")
     ap.add_argument("--in-frame", type=float, default=0.0, help="share of markings set into a wider frame")
     ap.add_argument("--lines-only", action="store_true", help="skip the detector shard (recognizer data only)")
+    ap.add_argument("--detected", action="store_true", help="cut strips where the shipped line detector finds them")
+    ap.add_argument("--false", type=float, default=0.3, help="share of false detections kept (with --detected)")
     a = ap.parse_args()
     rng = np.random.default_rng(a.seed)
+    reader = LotReader.from_bundles(threads=1) if a.detected else None
     strips, texts, det_pixels, det_quads = [], [], [], []
     for _ in range(a.count):
         level = str(rng.choice(LEVELS, p=[0.4, 0.35, 0.25]))
@@ -58,12 +100,13 @@ def main() -> None:
         if rng.random() < a.in_frame:
             scene = in_frame(scene, rng)
         gray = cv2.cvtColor(scene.rgb, cv2.COLOR_RGB2GRAY)
-        for line in scene.lines:
-            strips.append(flatten_line(gray, jitter_quad(line.quad, rng), height_px=STRIP_H, width_px=STRIP_W))
-            text = line.text
-            if line.circled_factory:
-                head, rest = text.split("-", 1)
-                text = f"(({head}))-{rest}"
+        truths = [(line.quad, target_text(line.text, line.circled_factory)) for line in scene.lines]
+        if reader is not None:
+            cuts = detected_quads(reader.detect(scene.rgb), truths, rng, false_share=a.false)
+        else:
+            cuts = [(jitter_quad(q, rng), t) for q, t in truths]
+        for quad, text in cuts:
+            strips.append(flatten_line(gray, quad, height_px=STRIP_H, width_px=STRIP_W))
             texts.append(text)
         if a.lines_only:
             continue

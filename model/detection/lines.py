@@ -49,6 +49,15 @@ def box_of_quad(quad: np.ndarray) -> tuple[float, float, float, float, float]:
         float(math.atan2(ux[1], ux[0]))
 
 
+def frames(line: LineBox, truth_quad: np.ndarray) -> bool:
+    """Whether a detection frames a true line closely enough to read it whole: its centre within 10 % of the
+    true half-length along the line and half the true height across, its length within 10 %, its height within
+    25 %."""
+    cx, cy, half_len, half_h, _ = box_of_quad(truth_quad)
+    centred = LineBox(line.cx, line.cy, 0.1 * half_len, half_h, line.angle_rad, line.score).contains(cx, cy)
+    return centred and abs(line.half_len / half_len - 1) < 0.1 and abs(line.half_h / half_h - 1) < 0.25
+
+
 def encode_line_targets(quads: list[np.ndarray], box: Letterbox, side_px: int, *,
                         dense: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
     """(8, G, G) targets and (G, G) regression weights for line quads given in input-image pixels.
