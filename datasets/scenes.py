@@ -15,6 +15,7 @@ from datasets.sampler import Segment
 from model.structures import Ellipse
 
 LEVELS = ("clean", "worn", "obscured")
+WALLS = 0.6  # share of tilted heads whose case side shows past the rim
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,51 @@ def place_head(canvas: np.ndarray, face: np.ndarray, head: HeadRender, *, centre
     return Ellipse(centre[0], centre[1], radius_px, radius_px * tilt_k, tilt_rad)
 
 
+def draw_case_wall(canvas: np.ndarray, rim: Ellipse, colour: np.ndarray, *, depth: float, side: int,
+                   groove: float) -> None:
+    """The side of the case seen past a tilted head, in place: the rim ellipse swept ``depth`` rim radii back
+    along the case axis (a tilt projects the axis onto the ellipse's minor axis, shortened by the tilt's sine),
+    towards ``side`` (+1 or -1), in ``colour`` darkening away from the rim, with a dark extractor groove
+    ``groove`` of the way back. Drawn before the face, which then covers the part behind it."""
+    sin_t = math.sqrt(max(0.0, 1.0 - (rim.b_px / rim.a_px) ** 2))
+    c, s = math.cos(rim.angle_rad), math.sin(rim.angle_rad)
+    major, minor = np.array([c, s]), np.array([-s, c])
+    shift = side * depth * rim.a_px * sin_t * minor
+    if float(np.linalg.norm(shift)) < 1.0:
+        return
+    h, w = canvas.shape[:2]
+    mask, shade = np.zeros((h, w), np.float32), np.ones((h, w), np.float32)
+    centre = np.array([rim.cx, rim.cy])
+
+    def ellipse(img: np.ndarray, at: np.ndarray, value: float, thickness: int) -> None:
+        cv2.ellipse(img, (int(at[0] * 16), int(at[1] * 16)), (int(rim.a_px * 16), int(rim.b_px * 16)),
+                    math.degrees(rim.angle_rad), 0, 360, value, thickness, cv2.LINE_AA, 4)
+
+    ellipse(mask, centre + shift, 1.0, -1)
+    band = np.array([centre - rim.a_px * major, centre + rim.a_px * major,
+                     centre + shift + rim.a_px * major, centre + shift - rim.a_px * major])
+    cv2.fillConvexPoly(mask, (band * 16).astype(np.int32), 1.0, cv2.LINE_AA, 4)
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    back = ((xs - rim.cx) * shift[0] + (ys - rim.cy) * shift[1]) / float(shift @ shift)
+    shade -= 0.35 * np.clip(back, 0, 1)
+    ellipse(shade, centre + groove * shift, 0.45, max(1, round(0.05 * rim.a_px)))
+    mask = cv2.GaussianBlur(mask, (0, 0), 0.7)[..., None]
+    canvas *= 1 - mask
+    canvas += mask * shade[..., None] * colour
+
+
+def _case_wall(canvas: np.ndarray, head: HeadRender, rim: Ellipse, rng: np.random.Generator, share: float) -> None:
+    """With probability ``share``, the case's side past a tilted head (in the head's metal, darker, or now and
+    then a lacquer colour); the random draws are made either way, so ``share`` 0 renders the same scene
+    without walls."""
+    depth, side, groove = rng.uniform(0.1, 0.6), int(rng.choice([-1, 1])), rng.uniform(0.2, 0.7)
+    metal = np.median(head.rgb[head.alpha > 0.9], axis=0).astype(np.float32)
+    tint = rng.uniform(30, 200, 3).astype(np.float32) if rng.random() < 0.25 else metal
+    colour = tint * rng.uniform(0.5, 0.9)
+    if rng.random() < share:
+        draw_case_wall(canvas, rim, colour, depth=depth, side=side, groove=groove)
+
+
 def _tilt(rng: np.random.Generator, level: str) -> tuple[float, float]:
     max_deg = {"clean": 25.0, "worn": 40.0, "obscured": 55.0}[level]
     deg = rng.uniform(0, max_deg) if rng.random() < 0.7 else 0.0
@@ -106,8 +152,9 @@ def _truth(head: HeadRender, rim: Ellipse) -> HeadTruth:
 
 
 def render_crop(rng: np.random.Generator, *, level: str, size_px: int | None = None,
-                segments: list[Segment] | None = None) -> Scene:
-    """One head filling most of a square photo, as in a close-up of a case base."""
+                segments: list[Segment] | None = None, walls: float = WALLS) -> Scene:
+    """One head filling most of a square photo, as in a close-up of a case base; ``walls`` of tilted heads
+    show the case's side."""
     size = int(size_px or rng.choice([128, 160, 192, 224, 256, 320]))
     head = render_head(rng, radius_px=int(rng.integers(70, 130)), segments=segments)
     face = _damage_face(head, rng, level)
@@ -115,14 +162,17 @@ def render_crop(rng: np.random.Generator, *, level: str, size_px: int | None = N
     radius = size / 2 * rng.uniform(0.75, 1.02)  # tight crops clip the rim at the image edge
     centre = (size / 2 + rng.normal(0, 0.04 * size), size / 2 + rng.normal(0, 0.04 * size))
     k, tilt = _tilt(rng, level)
+    _case_wall(canvas, head, Ellipse(centre[0], centre[1], radius, radius * k, tilt), rng, walls)
     rim = place_head(canvas, face, head, centre=centre, radius_px=radius, tilt_k=k, tilt_rad=tilt)
     if level != "clean" and rng.random() < 0.25:
         canvas = degrade.occlude(canvas, rng, centre, radius)
     return Scene(_finish(canvas, rng, level, 2 * radius), (_truth(head, rim),), level)
 
 
-def render_frame(rng: np.random.Generator, *, level: str, width: int = 960, height: int = 540) -> Scene:
-    """A video still with 1-6 heads of radius 35-95 px, non-overlapping centres, some partly occluded."""
+def render_frame(rng: np.random.Generator, *, level: str, width: int = 960, height: int = 540,
+                 walls: float = WALLS) -> Scene:
+    """A video still with 1-6 heads of radius 35-95 px, non-overlapping centres, some partly occluded; ``walls``
+    of tilted heads show the case's side."""
     canvas = background(height, width, rng)
     truths: list[HeadTruth] = []
     for _ in range(int(rng.integers(1, 7))):
@@ -138,6 +188,7 @@ def render_frame(rng: np.random.Generator, *, level: str, width: int = 960, heig
         head = render_head(rng, radius_px=int(max(60, min(130, radius * 1.3))))
         face = _damage_face(head, rng, level)
         k, tilt = _tilt(rng, "clean" if level == "clean" else "worn")
+        _case_wall(canvas, head, Ellipse(centre[0], centre[1], radius, radius * k, tilt), rng, walls)
         rim = place_head(canvas, face, head, centre=centre, radius_px=radius, tilt_k=k, tilt_rad=tilt)
         truths.append(_truth(head, rim))
     if level != "clean" and truths and rng.random() < 0.5:

@@ -1,7 +1,7 @@
 import pytest
 
 from model.charset import BLANK, SEP_INDEX, class_index, encode_strip
-from model.recognition.ctc import beam_search, shares, to_hypothesis
+from model.recognition.ctc import beam_search, segment_centre, shares, to_hypothesis
 from tests.posteriors import posteriors
 
 
@@ -41,6 +41,14 @@ def test_segments_get_their_position_along_the_strip():
     h = to_hypothesis(tuple(seq), 0.8, tuple([0.9] * len(seq)), frames, 32)
     assert h.segments == ("539", "83")
     assert abs(h.positions[0] - 3.5 / 32) < 1e-9 and abs(h.positions[1] - 21.0 / 32) < 1e-9
+
+
+def test_a_character_held_back_to_the_strips_end_does_not_move_its_segment():
+    """The seam lies in a gap, so a character aligned to the first or last frame was emitted there late (or
+    early) by the recurrent layer; its segment's centre comes from its other characters."""
+    assert segment_centre([20, 31], 32) == segment_centre([20], 32) == 20.5 / 32
+    assert segment_centre([0, 5], 32) == 5.5 / 32
+    assert segment_centre([31], 32) == 31.5 / 32  # nothing else to go by
 
 
 def test_shares_pool_repeated_reads_and_normalise_over_all():

@@ -5,7 +5,16 @@ import numpy as np
 
 from datasets.headstamp import render_head
 from datasets.sampler import Segment
-from model.rectify.polar import Band, angle_column, clock_hour, column_angle, seam_by_energy, unwrap
+from datasets.scenes import draw_case_wall
+from model.rectify.polar import (
+    Band,
+    angle_column,
+    clock_hour,
+    column_angle,
+    seam_by_energy,
+    segment_clocks,
+    unwrap,
+)
 from model.structures import Ellipse
 
 
@@ -93,3 +102,30 @@ def test_segments_take_runs_in_strip_order():
     # CTC emits the last segment late (at the strip's end): in order, it still takes the run left for it
     assert assign_runs((0.11, 0.99), [0.20, 0.68]) == [0, 1]
     assert assign_runs((), [0.5]) == [] and assign_runs((0.3,), []) == [None]
+
+
+def test_a_segment_in_a_run_merged_with_others_keeps_its_own_position():
+    """A glyph run wider than a quarter of the ring is several things merged (a segment and a scratch, two
+    segments): the segment sits where the recognizer put it, inside the run, not at the run's centre."""
+    rng = np.random.default_rng(0)
+    strip = np.full((40, 320), 128, np.uint8)
+    strip[10:30, 40:60] = rng.choice([40, 220], (20, 20))  # a narrow run: a segment there takes its centre
+    strip[10:30, 120:260] = rng.choice([40, 220], (20, 140))  # a wide run (0.44 of the ring)
+    c = segment_clocks(strip, 0.0, (0.17, 0.45))
+    assert abs(c[0] - clock_hour(2 * np.pi * 50 / 320)) < 0.05
+    assert abs(c[1] - clock_hour(2 * np.pi * 0.45)) < 0.05
+
+
+def test_case_wall_shows_past_a_tilted_rim_on_one_side_only():
+    """The case's side is drawn beyond the rim towards the side asked for, never on the other side; a head seen
+    face-on shows no side at all."""
+    rim = Ellipse(100.0, 100.0, 60.0, 36.0, 0.0)  # tilted: the case axis projects onto the image's y axis
+    colour = np.array([200.0, 150.0, 50.0], np.float32)
+    canvas = np.zeros((200, 200, 3), np.float32)
+    draw_case_wall(canvas, rim, colour, depth=0.5, side=1, groove=0.4)
+    painted = canvas.sum(-1) > 1
+    assert painted[140:155, 100].all() and not painted[:60, :].any()  # below the rim, nothing above it
+    assert painted[100, 100]  # the face will cover the part behind it
+    flat = np.zeros_like(canvas)
+    draw_case_wall(flat, Ellipse(100.0, 100.0, 60.0, 60.0, 0.0), colour, depth=0.5, side=1, groove=0.4)
+    assert not flat.any()

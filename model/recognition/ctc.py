@@ -102,6 +102,14 @@ def _add(beams: dict, prefix: tuple[int, ...], char_probs: tuple[float, ...], ch
         b.char_probs = tuple(max(x, y) for x, y in zip(b.char_probs, char_probs))
 
 
+def segment_centre(frames: list[int], n_frames: int) -> float:
+    """A segment's centre as a fraction of the strip from its characters' frames. The seam is cut in a gap
+    between segments, so no glyph lies at the strip's ends: a character on the first or last frame was emitted
+    there by the recurrent layer holding it back, and the centre comes from the segment's other characters."""
+    inner = [f for f in frames if 0 < f < n_frames - 1] or frames
+    return (sum(inner) / len(inner) + 0.5) / n_frames if inner else 0.0
+
+
 def to_hypothesis(classes: tuple[int, ...], prob: float, char_probs: tuple[float, ...],
                   char_frames: tuple[int, ...] = (), n_frames: int = 0) -> Hypothesis:
     """Split a class sequence at separators into segments in strip order.
@@ -125,7 +133,7 @@ def to_hypothesis(classes: tuple[int, ...], prob: float, char_probs: tuple[float
         seg_probs.append(tuple(p for _, _, p, _ in ordered))
         turned.append(is_turned)
         if n_frames:
-            positions.append((sum(f for _, _, _, f in cur) / len(cur) + 0.5) / n_frames)
+            positions.append(segment_centre([f for _, _, _, f in cur], n_frames))
         cur.clear()
 
     frames = char_frames or (0,) * len(classes)

@@ -15,6 +15,7 @@ import numpy as np
 from rapidfuzz.distance import Levenshtein
 
 from model.charset import SYMBOL_SEGMENTS, encode_strip, normalise_glyphs
+from model.recognition.ctc import segment_centre
 from model.recognition.forced import blank_runs_collapsed, ctc_align, ctc_log_likelihood
 from model.reference import seed_rows
 from model.structures import Hypothesis
@@ -126,7 +127,7 @@ def _score(probs: np.ndarray, pool: dict, lexicon: HeadstampLexicon) -> None:
 
 def aligned(probs: np.ndarray, h: Hypothesis) -> Hypothesis:
     """A hypothesis (strip order) with per-character probabilities and segment centres from its best
-    alignment to ``probs``."""
+    alignment to ``probs`` (centres by :func:`segment_centre`)."""
     char_probs, frames = ctc_align(probs, _classes(h))
     n = probs.shape[0]
     seg_probs, positions, k = [], [], 0
@@ -134,6 +135,6 @@ def aligned(probs: np.ndarray, h: Hypothesis) -> Hypothesis:
         m = len(text)
         ps, fs = char_probs[k:k + m], frames[k:k + m]
         seg_probs.append(tuple(reversed(ps)) if turned else tuple(ps))
-        positions.append((sum(fs) / max(1, m) + 0.5) / n if fs else 0.0)
+        positions.append(segment_centre(fs, n))
         k += m + 1  # and the separator
     return Hypothesis(h.segments, tuple(seg_probs), h.turned, h.score, tuple(positions))

@@ -163,12 +163,22 @@ def assign_runs(positions: tuple[float, ...], centres: list[float], *, miss: flo
     return out
 
 
-def segment_clocks(strip: np.ndarray, seam_rad: float, positions: tuple[float, ...]) -> tuple[float, ...]:
+def segment_clocks(strip: np.ndarray, seam_rad: float, positions: tuple[float, ...], *,
+                   wide: float = 0.25) -> tuple[float, ...]:
     """Clock hour of each read segment. ``positions`` are the recognizer's segment centres as fractions of the
     strip; CTC places characters only roughly, so each segment takes the centre of the glyph run it is matched
     to (:func:`assign_runs`) and keeps its own position where no run is left for it."""
     w = strip.shape[1]
-    centres = [(a + b) / 2 / w for a, b in glyph_runs(strip)]
-    runs = assign_runs(positions, centres)
-    return tuple(clock_hour(seam_rad + 2.0 * math.pi * (centres[r] if r is not None else p))
+    spans = [(a / w, b / w) for a, b in glyph_runs(strip)]
+    runs = assign_runs(positions, [(a + b) / 2 for a, b in spans])
+    return tuple(clock_hour(seam_rad + 2.0 * math.pi * _place(p, spans[r] if r is not None else None, wide))
                  for p, r in zip(positions, runs))
+
+
+def _place(position: float, span: tuple[float, float] | None, wide: float) -> float:
+    """A segment's centre: its glyph run's centre, unless the run is wider than ``wide`` of the ring (runs of
+    several segments, or a segment and a scratch, merged), where the recognizer's position clamped into it."""
+    if span is None:
+        return position
+    a, b = span
+    return (a + b) / 2 if b - a <= wide else min(max(position, a), b)
