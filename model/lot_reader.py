@@ -8,7 +8,6 @@ import dataclasses
 import math
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 
 from model.bundle import LINE_DETECTOR, LINE_RECOGNIZER, WEIGHTS_DIR, load_bundle
@@ -21,7 +20,7 @@ from model.recognition.ctc import beam_search, shares, softmax
 from model.recognition.forced import ctc_align
 from model.recognition.lot_grammar import LotPrior, rescore_line
 from model.recognition.preprocess import strips_to_input
-from model.rectify.lines import flatten_line, turn_quad
+from model.rectify.lines import flatten_line_rgb, turn_quad
 from model.runtime import OnnxNet
 from model.structures import LineRead, TextCandidate
 
@@ -80,10 +79,9 @@ class LotReader:
         lines = self.detect(rgb)
         if not lines:
             return []
-        gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
         h, w = self.input_hw
         quads = [(q, turn_quad(q)) for q in (ln.quad() for ln in lines)]  # both ways up: angle known mod 180 deg
-        strips = [flatten_line(gray, q, height_px=h, width_px=w) for pair in quads for q in pair]
+        strips = [flatten_line_rgb(rgb, q, height_px=h, width_px=w) for pair in quads for q in pair]
         x = strips_to_input(strips, height_px=h, width_px=w)
         logits = self.net.batched(x, self.cfg.batch)
         reads = [self._line(ln, quads[k], logits[2 * k], logits[2 * k + 1]) for k, ln in enumerate(lines)]

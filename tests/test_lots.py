@@ -12,7 +12,7 @@ from model.charset import decode_line, encode_line
 from model.detection.heads import Letterbox
 from model.detection.lines import LineBox, box_of_quad, decode_lines, encode_line_targets, frames
 from model.matching.formats import parse_lot
-from model.rectify.lines import flatten_line, quad_axes, turn_quad
+from model.rectify.lines import flatten_line, flatten_line_rgb, quad_axes, turn_quad
 from training.make_lot_data import detected_quads
 
 
@@ -136,3 +136,18 @@ def test_detector_cut_strips_take_the_true_text_the_true_way_up():
     assert [t for _, t in cuts] == [text, ""]
     assert float(quad_axes(cuts[0][0])[0] @ quad_axes(quad)[0]) > 0.99
     assert [t for _, t in detected_quads(dets, truths, rng, false_share=0.0)] == [text]
+
+
+def test_colour_strips_keep_paint_that_differs_from_its_surface_in_hue():
+    """Red paint on olive drab is nearly as bright as the olive: the luminance strip loses most of its contrast,
+    the strip projected on the colours' principal axis keeps it, and stays signed like luminance."""
+    rgb = np.zeros((60, 200, 3), np.uint8)
+    rgb[:] = (96, 100, 60)  # olive drab
+    cv2.putText(rgb, "12-14-451", (10, 42), cv2.FONT_HERSHEY_SIMPLEX, 1.0, (170, 40, 35), 3)  # red stencil
+    quad = np.float32([[5, 12], [195, 12], [195, 50], [5, 50]])
+    gray = flatten_line(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), quad)
+    colour = flatten_line_rgb(rgb, quad)
+    assert colour.shape == gray.shape == (32, 320) and colour.dtype == np.uint8
+    assert float(np.ptp(colour)) > 4 * float(np.ptp(gray))
+    ink = flatten_line(np.ascontiguousarray(rgb[..., 1]), quad) < 70  # where the red paint is (low green)
+    assert colour[ink].mean() < colour[~ink].mean()  # red is darker than olive, as in luminance

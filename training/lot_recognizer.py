@@ -49,12 +49,17 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     torch.set_num_threads(a.threads)
     cfg = CRNNConfig(n_classes=N_LINE_CLASSES, height_px=32, width_px=320)
-    xs, ys = [], []
+    pixels, ys = [], []
     for p in a.shards:
         d = np.load(p)
-        xs.append(strips_to_input(list(d["pixels"]), height_px=cfg.height_px, width_px=cfg.width_px))
+        pixels.append(d["pixels"])
         ys += [encode_line(str(t)) for t in d["texts"]]
-    x = np.concatenate(xs)
+    x = np.empty((len(ys), 1, cfg.height_px, cfg.width_px), np.float32)  # filled in place: no second copy
+    k = 0
+    for px in pixels:
+        x[k:k + len(px)] = strips_to_input(list(px), height_px=cfg.height_px, width_px=cfg.width_px)
+        k += len(px)
+    del pixels
     val, train_x, train_y = (x[: a.val], ys[: a.val]), x[a.val:], ys[a.val:]
 
     def batches(rng: np.random.Generator, n: int) -> tuple[np.ndarray, list[list[int]]]:

@@ -5,10 +5,12 @@ with line quads for the line detector (one render feeds both).
 
 ``--circled 0.5`` makes half the lot lines circled-factory ones (the rarest and hardest format); ``--in-frame 0.5``
 puts half the markings into wider photos or video frames on busy backgrounds (see ``datasets.lots.in_frame``).
-``--detected`` cuts the strips where the shipped line detector finds the lines (the reader's real input) instead
-of round jittered true quads: a detection that frames a true line (``model.detection.lines.frames``) gives that
-line's strip, turned to the true way up; one on no true line gives a strip with an empty target (``--false``
-of them are kept); one that frames a line only loosely is skipped, its right read unknown.
+Strips are cut as the reader cuts them, from the colours projected on their principal axis
+(``model.rectify.lines.flatten_line_rgb``; the shards of seeds up to 44 were cut from luminance).
+``--detected`` cuts the strips where the shipped line detector finds the lines (the reader's real input)
+instead of round jittered true quads: a detection that frames a true line (``model.detection.lines.frames``)
+gives that line's strip, turned to the true way up; one on no true line gives a strip with an empty target
+(``--false`` of them are kept); one that frames a line only loosely is skipped, its right read unknown.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ import argparse
 import json
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from datasets.lot_text import GENERATORS, LotText
@@ -25,7 +26,7 @@ from datasets.lots import LEVELS, in_frame, render_marking
 from model.detection.heads import letterbox
 from model.detection.lines import LineBox, box_of_quad, frames
 from model.lot_reader import LotReader
-from model.rectify.lines import flatten_line, quad_axes, quad_size, turn_quad
+from model.rectify.lines import flatten_line_rgb, quad_axes, quad_size, turn_quad
 
 DET_SIDE = 384
 STRIP_H, STRIP_W = 32, 320
@@ -99,14 +100,13 @@ def main() -> None:
         scene = render_marking(rng, level=level, lot=lot)
         if rng.random() < a.in_frame:
             scene = in_frame(scene, rng)
-        gray = cv2.cvtColor(scene.rgb, cv2.COLOR_RGB2GRAY)
         truths = [(line.quad, target_text(line.text, line.circled_factory)) for line in scene.lines]
         if reader is not None:
             cuts = detected_quads(reader.detect(scene.rgb), truths, rng, false_share=a.false)
         else:
             cuts = [(jitter_quad(q, rng), t) for q, t in truths]
         for quad, text in cuts:
-            strips.append(flatten_line(gray, quad, height_px=STRIP_H, width_px=STRIP_W))
+            strips.append(flatten_line_rgb(scene.rgb, quad, height_px=STRIP_H, width_px=STRIP_W))
             texts.append(text)
         if a.lines_only:
             continue

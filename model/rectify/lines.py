@@ -53,6 +53,26 @@ def flatten_line(gray: np.ndarray, quad: np.ndarray, *, height_px: int = 32, wid
     return strip
 
 
+def flatten_line_rgb(rgb: np.ndarray, quad: np.ndarray, *, height_px: int = 32, width_px: int = 320) -> np.ndarray:
+    """Like :func:`flatten_line` from an RGB image, the colours projected on their principal axis over the
+    strip (signed like luminance), so that paint that differs from its surface in hue more than in brightness
+    (red on olive drab) keeps its contrast; (height_px, width_px) uint8."""
+    chans = np.stack([flatten_line(np.ascontiguousarray(rgb[..., c]), quad, height_px=height_px, width_px=width_px)
+                      for c in range(3)], axis=-1).astype(np.float32)
+    px = chans.reshape(-1, 3)
+    centred = px - px.mean(0)
+    _, vecs = np.linalg.eigh(centred.T @ centred)
+    axis = vecs[:, -1]
+    if axis @ LUMA < 0:
+        axis = -axis
+    proj = (centred @ axis).reshape(chans.shape[:2])
+    lo, hi = float(proj.min()), float(proj.max())
+    return np.round((proj - lo) * (255.0 / max(hi - lo, 1e-6))).astype(np.uint8)
+
+
+LUMA = np.array([0.299, 0.587, 0.114], np.float32)
+
+
 def turn_quad(quad: np.ndarray) -> np.ndarray:
     """The same quad read the other way up (corners rotated by two)."""
     return np.roll(np.asarray(quad, np.float32), 2, axis=0)
