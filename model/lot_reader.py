@@ -8,6 +8,7 @@ import dataclasses
 import math
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from model.bundle import LINE_DETECTOR, LINE_RECOGNIZER, WEIGHTS_DIR, load_bundle
@@ -20,7 +21,7 @@ from model.recognition.ctc import beam_search, shares, softmax
 from model.recognition.forced import ctc_align
 from model.recognition.lot_grammar import LotPrior, rescore_line
 from model.recognition.preprocess import strips_to_input
-from model.rectify.lines import flatten_line_rgb, turn_quad
+from model.rectify.lines import flatten_line, flatten_line_rgb, turn_quad
 from model.runtime import OnnxNet
 from model.structures import LineRead, TextCandidate
 
@@ -49,6 +50,8 @@ class LotReader:
         self.side = detector.bundle.manifest["input"]["side_px"]
         inp = recognizer.bundle.manifest["input"]
         self.input_hw = (inp["height_px"], inp["width_px"])
+        # bundles up to v8 were trained on luminance strips; later ones on colour projected on its principal axis
+        self.colour = inp.get("strip") == "colour"
 
     @classmethod
     def from_bundles(cls, *, device: str = "cpu", threads: int = 0,
@@ -81,7 +84,9 @@ class LotReader:
             return []
         h, w = self.input_hw
         quads = [(q, turn_quad(q)) for q in (ln.quad() for ln in lines)]  # both ways up: angle known mod 180 deg
-        strips = [flatten_line_rgb(rgb, q, height_px=h, width_px=w) for pair in quads for q in pair]
+        gray = None if self.colour else cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+        strips = [flatten_line_rgb(rgb, q, height_px=h, width_px=w) if gray is None
+                  else flatten_line(gray, q, height_px=h, width_px=w) for pair in quads for q in pair]
         x = strips_to_input(strips, height_px=h, width_px=w)
         logits = self.net.batched(x, self.cfg.batch)
         reads = [self._line(ln, quads[k], logits[2 * k], logits[2 * k + 1]) for k, ln in enumerate(lines)]

@@ -1,6 +1,9 @@
 """Painted lot markings read by the shipped line detector and lot recognizer (fresh renders, never the
 evaluation set), and matched to the registry."""
 
+import copy
+import dataclasses
+
 import cv2
 import numpy as np
 import pytest
@@ -196,3 +199,14 @@ def test_upside_down_markings_read_the_right_way_up(reader):
         upright += scene.lot.text in [r.text for r in reader.read(scene.rgb)]
         turned += scene.lot.text in [r.text for r in reader.read(np.ascontiguousarray(scene.rgb[::-1, ::-1]))]
     assert turned >= FLOOR_TURNED and turned >= upright - 2, f"{turned}/12 turned, {upright}/12 upright"
+
+
+def test_strips_are_cut_as_the_recognizer_was_trained(reader):
+    """The shipped recognizer was trained on colour strips and is fed them; a bundle whose manifest names no
+    strip kind (those trained on luminance, up to v8) is fed luminance strips."""
+    assert reader.colour
+    old = dataclasses.replace(reader.net.bundle, manifest={**reader.net.bundle.manifest, "input": {
+        k: v for k, v in reader.net.bundle.manifest["input"].items() if k != "strip"}})
+    net = copy.copy(reader.net)
+    net.bundle = old
+    assert not LotReader(reader.detector, net).colour

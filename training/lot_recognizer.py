@@ -80,7 +80,8 @@ def main() -> None:
     export_bundle(model.eval(), a.out, example=torch.from_numpy(x[:2]), manifest={
         "name": "lot_recognizer", "architecture": "crnn", "config": cfg.__dict__, "classes": list(LINE_CLASSES),
         "input": {"height_px": cfg.height_px, "width_px": cfg.width_px,
-                  "normalise": "per-strip standardise (x-mean)/(std+8)"},
+                  "normalise": "per-strip standardise (x-mean)/(std+8)",
+                  "strip": "colour"},  # RGB on its principal axis (model.rectify.lines.flatten_line_rgb)
         "training_command": " ".join(["python -m training.lot_recognizer", *sys.argv[1:]]),
         "data": {"shards": [str(p) for p in a.shards], "train_n": len(train_x), "val_n": a.val},
         "metrics": metrics,

@@ -53,6 +53,9 @@ def flatten_line(gray: np.ndarray, quad: np.ndarray, *, height_px: int = 32, wid
     return strip
 
 
+LUMA = np.array([0.299, 0.587, 0.114], np.float32)  # ITU-R BT.601 weights, as cv2's RGB-to-gray
+
+
 def flatten_line_rgb(rgb: np.ndarray, quad: np.ndarray, *, height_px: int = 32, width_px: int = 320) -> np.ndarray:
     """Like :func:`flatten_line` from an RGB image, the colours projected on their principal axis over the
     strip (signed like luminance), so that paint that differs from its surface in hue more than in brightness
@@ -68,9 +71,6 @@ def flatten_line_rgb(rgb: np.ndarray, quad: np.ndarray, *, height_px: int = 32, 
     proj = (centred @ axis).reshape(chans.shape[:2])
     lo, hi = float(proj.min()), float(proj.max())
     return np.round((proj - lo) * (255.0 / max(hi - lo, 1e-6))).astype(np.uint8)
-
-
-LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 
 
 def turn_quad(quad: np.ndarray) -> np.ndarray:
