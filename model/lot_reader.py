@@ -84,9 +84,11 @@ class LotReader:
             return []
         h, w = self.input_hw
         quads = [(q, turn_quad(q)) for q in (ln.quad() for ln in lines)]  # both ways up: angle known mod 180 deg
-        gray = None if self.colour else cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-        strips = [flatten_line_rgb(rgb, q, height_px=h, width_px=w) if gray is None
-                  else flatten_line(gray, q, height_px=h, width_px=w) for pair in quads for q in pair]
+        if self.colour:
+            strips = [flatten_line_rgb(rgb, q, height_px=h, width_px=w) for pair in quads for q in pair]
+        else:
+            gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+            strips = [flatten_line(gray, q, height_px=h, width_px=w) for pair in quads for q in pair]
         x = strips_to_input(strips, height_px=h, width_px=w)
         logits = self.net.batched(x, self.cfg.batch)
         reads = [self._line(ln, quads[k], logits[2 * k], logits[2 * k + 1]) for k, ln in enumerate(lines)]
@@ -151,8 +153,7 @@ def _merge_duplicates(lines: list[LineBox], reads: list[LineRead]) -> list[LineR
     groups: list[list[int]] = []
     for k in sorted(range(len(reads)), key=lambda k: -lines[k].score):
         for g in groups:
-            if any(lines[j].contains(lines[k].cx, lines[k].cy) or lines[k].contains(lines[j].cx, lines[j].cy)
-                   for j in g):
+            if any(lines[j].meets(lines[k]) for j in g):
                 g.append(k)
                 break
         else:

@@ -24,7 +24,7 @@ import numpy as np
 from datasets.lot_text import GENERATORS, LotText
 from datasets.lots import LEVELS, in_frame, render_marking
 from model.detection.heads import letterbox
-from model.detection.lines import LineBox, box_of_quad, frames
+from model.detection.lines import LineBox, frames
 from model.lot_reader import LotReader
 from model.rectify.lines import flatten_line_rgb, quad_axes, quad_size, turn_quad
 
@@ -67,15 +67,10 @@ def detected_quads(lines: list[LineBox], truths: list[tuple[np.ndarray, str]], r
                 quad = turn_quad(quad)
             out.append((quad, hit[1]))
             continue
-        on_truth = any(ln.contains(*box_of_quad(q)[:2], across=1.0) or _box(q).contains(ln.cx, ln.cy, across=1.0)
-                       for q, _ in truths)
+        on_truth = any(ln.meets(LineBox.of_quad(q), across=1.0) for q, _ in truths)
         if not on_truth and rng.random() < false_share:
             out.append((quad, ""))
     return out
-
-
-def _box(quad: np.ndarray) -> LineBox:
-    return LineBox(*box_of_quad(quad), score=1.0)
 
 
 def main() -> None:

@@ -33,6 +33,15 @@ class LineBox:
         dx, dy = x - self.cx, y - self.cy
         return abs(dx * c + dy * s) < self.half_len and abs(-dx * s + dy * c) < across * self.half_h
 
+    def meets(self, other: LineBox, *, across: float = 0.5) -> bool:
+        """Whether either box's centre lies on the other (within ``across`` of its half-height): one line."""
+        return self.contains(other.cx, other.cy, across=across) or other.contains(self.cx, self.cy, across=across)
+
+    @classmethod
+    def of_quad(cls, quad: np.ndarray, score: float = 1.0) -> LineBox:
+        """The box of a quad (corners in the text's order)."""
+        return cls(*box_of_quad(quad), score=score)
+
     def quad(self) -> np.ndarray:
         """(4, 2) corners top-left, top-right, bottom-right, bottom-left (for the angle as given)."""
         c, s = math.cos(self.angle_rad), math.sin(self.angle_rad)

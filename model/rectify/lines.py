@@ -31,9 +31,10 @@ def quad_axes(quad: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return ux / max(float(np.linalg.norm(ux)), 1e-6), uy / max(float(np.linalg.norm(uy)), 1e-6)
 
 
-def flatten_line(gray: np.ndarray, quad: np.ndarray, *, height_px: int = 32, width_px: int = 320,
+def flatten_line(image: np.ndarray, quad: np.ndarray, *, height_px: int = 32, width_px: int = 320,
                  margin: float = 0.12) -> np.ndarray:
-    """(H, W) uint8 image and a (4, 2) quad -> (height_px, width_px) uint8 upright strip of that line.
+    """(H, W) or (H, W, C) uint8 image and a (4, 2) quad -> (height_px, width_px[, C]) uint8 upright strip of
+    that line.
 
     The quad grows by ``margin`` of its height on every side so that strokes at the edge are kept.
     """
@@ -46,9 +47,9 @@ def flatten_line(gray: np.ndarray, quad: np.ndarray, *, height_px: int = 32, wid
     out_w = int(np.clip(round(height_px * (length + 2 * pad) / (height + 2 * pad)), 8, width_px))
     dst = np.float32([[0, 0], [out_w, 0], [out_w, height_px], [0, height_px]])
     m = cv2.getPerspectiveTransform(grown.astype(np.float32), dst)
-    strip = cv2.warpPerspective(gray, m, (out_w, height_px), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_REPLICATE)
+    strip = cv2.warpPerspective(image, m, (out_w, height_px), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_REPLICATE)
     if out_w < width_px:
-        fill = np.full((height_px, width_px - out_w), np.median(strip), np.uint8)
+        fill = np.full((height_px, width_px - out_w) + strip.shape[2:], np.median(strip, axis=(0, 1)), np.uint8)
         strip = np.concatenate([strip, fill], axis=1)
     return strip
 
@@ -60,8 +61,7 @@ def flatten_line_rgb(rgb: np.ndarray, quad: np.ndarray, *, height_px: int = 32, 
     """Like :func:`flatten_line` from an RGB image, the colours projected on their principal axis over the
     strip (signed like luminance), so that paint that differs from its surface in hue more than in brightness
     (red on olive drab) keeps its contrast; (height_px, width_px) uint8."""
-    chans = np.stack([flatten_line(np.ascontiguousarray(rgb[..., c]), quad, height_px=height_px, width_px=width_px)
-                      for c in range(3)], axis=-1).astype(np.float32)
+    chans = flatten_line(rgb, quad, height_px=height_px, width_px=width_px).astype(np.float32)
     px = chans.reshape(-1, 3)
     centred = px - px.mean(0)
     _, vecs = np.linalg.eigh(centred.T @ centred)
