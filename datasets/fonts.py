@@ -9,6 +9,9 @@ from pathlib import Path
 
 from PIL import ImageFont
 
+from model.charset import PERSIAN_DIGITS
+
+PERSIAN_FONT_DIR = Path(__file__).parent / "fonts" / "persian"  # drawn only for Persian digits (README there)
 FONT_DIRS = (
     str(Path(__file__).parent / "fonts"),
     "/usr/share/fonts/truetype/dejavu",
@@ -19,11 +22,13 @@ FONT_DIRS = (
 
 @functools.lru_cache(maxsize=1)
 def font_paths() -> tuple[str, ...]:
-    """Every TrueType font found in :data:`FONT_DIRS` (deduplicated by file name, sorted)."""
+    """Every TrueType font found in :data:`FONT_DIRS` but the Persian-digit ones (deduplicated by file name,
+    sorted)."""
     seen: dict[str, str] = {}
     for d in FONT_DIRS:
         for p in sorted(glob.glob(os.path.join(d, "**", "*.ttf"), recursive=True)):
-            seen.setdefault(os.path.basename(p), p)
+            if Path(p).parent != PERSIAN_FONT_DIR:
+                seen.setdefault(os.path.basename(p), p)
     if not seen:
         raise RuntimeError(f"no .ttf fonts found in {FONT_DIRS}; install fonts-dejavu-core")
     return tuple(sorted(seen.values()))
@@ -43,6 +48,14 @@ def covers(path: str, glyph: str) -> bool:
     return mask.size[0] > 0 and (mask.size != missing.size or bytes(mask) != bytes(missing))
 
 
+@functools.lru_cache(maxsize=1)
+def persian_font_paths() -> tuple[str, ...]:
+    """The fonts bundled for Persian digits (Arabic-script families), sorted."""
+    return tuple(sorted(str(p) for p in PERSIAN_FONT_DIR.glob("*.ttf")))
+
+
 def fonts_for(text: str) -> list[str]:
-    """Fonts that cover every non-space character of ``text``."""
-    return [p for p in font_paths() if all(covers(p, g) for g in set(text) - {" "})]
+    """Fonts that cover every non-space character of ``text``; text in Persian digits may also get the
+    bundled Arabic-script families."""
+    pool = font_paths() + (persian_font_paths() if set(text) & set(PERSIAN_DIGITS) else ())
+    return [p for p in pool if all(covers(p, g) for g in set(text) - {" "})]

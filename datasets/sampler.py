@@ -55,13 +55,18 @@ def _plain(text: str) -> Segment:
     return Segment(text, text)
 
 
+def persian_layout(rng: np.random.Generator) -> list[Segment]:
+    """Iranian style: a two-digit code and a Solar Hijri year, both in Persian digits."""
+    code = f"{int(rng.integers(1, 100)):02d}"
+    year = f"13{int(rng.integers(40, 100)):02d}" if rng.random() < 0.85 else f"14{int(rng.integers(0, 6)):02d}"
+    to_fa = str.maketrans(DIGITS, PERSIAN_DIGITS)
+    return [Segment(code.translate(to_fa), code), Segment(year.translate(to_fa), year)]
+
+
 def sample_layout(rng: np.random.Generator) -> list[Segment]:
     """Segments of one headstamp, clockwise from 12 o'clock before any rotation."""
-    if rng.random() < 0.1:  # Iranian style: code and Solar Hijri year in Persian digits
-        code = f"{int(rng.integers(1, 100)):02d}"
-        year = f"13{int(rng.integers(40, 100)):02d}" if rng.random() < 0.85 else f"14{int(rng.integers(0, 6)):02d}"
-        to_fa = str.maketrans(DIGITS, PERSIAN_DIGITS)
-        return [Segment(code.translate(to_fa), code), Segment(year.translate(to_fa), year)]
+    if rng.random() < 0.1:
+        return persian_layout(rng)
     maker, year = _plain(_maker(rng)), _plain(_year(rng))
     calibre = _plain(str(rng.choice(calibre_marks())))
     kind = rng.random()

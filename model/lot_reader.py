@@ -64,14 +64,15 @@ class LotReader:
 
     def detect(self, rgb: np.ndarray) -> list[LineBox]:
         """Lines in the whole image; when they occupy a small part of it (a marking in a wide video frame),
-        the detector looks again at that part, larger, and its finer boxes are kept."""
+        the detector looks again at that part, larger: its finer boxes are kept, with the first look's lines
+        that the closer one missed."""
         lines = self._detect(rgb)
         crop = zoom_window(lines, rgb.shape[1], rgb.shape[0], min_gain=self.cfg.zoom_gain)
         if crop is None:
             return lines
         x0, y0, x1, y1 = crop
         finer = self._detect(rgb[y0:y1, x0:x1])
-        return [dataclasses.replace(ln, cx=ln.cx + x0, cy=ln.cy + y0) for ln in finer] or lines
+        return closer_look([dataclasses.replace(ln, cx=ln.cx + x0, cy=ln.cy + y0) for ln in finer], lines)
 
     def _detect(self, rgb: np.ndarray) -> list[LineBox]:
         x, box = letterbox(rgb, self.side)
@@ -145,6 +146,12 @@ def zoom_window(lines: list[LineBox], width: int, height: int, *, min_gain: floa
     if x1 - x0 < 8 or y1 - y0 < 8 or max(width, height) / max(x1 - x0, y1 - y0) < min_gain:
         return None
     return x0, y0, x1, y1
+
+
+def closer_look(finer: list[LineBox], first: list[LineBox]) -> list[LineBox]:
+    """The magnified look's lines, then every first-look line that none of them meets (one the closer look
+    lost, such as a faint lot line between two strong ones)."""
+    return finer + [ln for ln in first if not any(ln.meets(f) for f in finer)]
 
 
 def _merge_duplicates(lines: list[LineBox], reads: list[LineRead]) -> list[LineRead]:

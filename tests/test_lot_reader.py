@@ -156,6 +156,18 @@ def test_zoom_window_around_small_lines():
     assert zoom_window([], 960, 540, min_gain=1.5) is None
 
 
+def test_closer_look_keeps_the_lines_it_lost():
+    from model.detection.lines import LineBox
+    from model.lot_reader import closer_look
+    first = [LineBox(100, 40, 50, 10, 0.0, 0.9), LineBox(100, 70, 55, 10, 0.0, 0.45),
+             LineBox(100, 100, 40, 10, 0.0, 0.6)]
+    finer = [LineBox(101, 41, 49, 9, 0.0, 0.95), LineBox(99, 101, 41, 9, 0.02, 0.7)]
+    kept = closer_look(finer, first)
+    assert kept[:2] == finer and kept[2:] == [first[1]]  # the faint middle line survives; no duplicates
+    assert closer_look([], first) == first
+    assert closer_look(finer, []) == finer
+
+
 def test_case_heads_in_busy_video_frames_are_kept():
     """False line detections on busy backgrounds must not take real case heads away (before the confidence
     gate, 9 heads of these 12 frames were lost)."""

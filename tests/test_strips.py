@@ -85,3 +85,20 @@ def test_straight_segments_run_along_the_tangent_inside_their_span():
         ends = np.abs(ang + np.pi / 2) > 0.8 * (hi - lo) / 2
         lift = rad[ends].mean() - rad[~ends].mean()
         assert (lift > 6) if straight else (abs(lift) < 3)  # a chord's ends sit further out than its middle
+
+
+def test_persian_share_and_fonts():
+    """``persian`` forces that share of strips to Iranian-style heads (code, Solar Hijri year), drawn in the
+    bundled Arabic-script fonts as well as DejaVu; those fonts never draw Latin heads."""
+    from datasets.fonts import font_paths, fonts_for, persian_font_paths
+    from datasets.sampler import persian_layout
+
+    rng = np.random.default_rng(11)
+    texts = [make_strip(rng, level="clean", persian=1.0).text for _ in range(6)]
+    assert all(len(parse_text(t)) == 2 for t in texts)
+    assert all(any(len(w.rstrip("~")) == 4 and w[:2] in ("13", "14") for w in t.split()) for t in texts)
+    segs = persian_layout(np.random.default_rng(2))
+    assert all(set(s.glyphs) <= set("۰۱۲۳۴۵۶۷۸۹") for s in segs) and segs[1].label[:2] in ("13", "14")
+    bundled = set(persian_font_paths())
+    assert len(bundled) >= 5 and not bundled & set(font_paths())
+    assert bundled <= set(fonts_for("۱۳۸۲")) and not bundled & set(fonts_for("7.62"))

@@ -18,9 +18,11 @@ def main() -> None:
     ap.add_argument("--seed", type=int, required=True)
     ap.add_argument("--count", type=int, default=20000)
     ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--persian", type=float, default=0.0,
+                    help="share of strips forced to Iranian-style heads in Persian digits (besides the usual 10 %%)")
     a = ap.parse_args()
     rng = np.random.default_rng(a.seed)
-    samples = [make_strip(rng) for _ in range(a.count)]
+    samples = [make_strip(rng, persian=a.persian) for _ in range(a.count)]
     pixels = np.stack([s.pixels for s in samples])  # (N, H, W) uint8
     lengths = np.array([len(s.classes) for s in samples], np.int32)
     flat = np.array([c for s in samples for c in s.classes], np.int32)
