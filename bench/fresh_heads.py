@@ -1,10 +1,11 @@
 """Headstamps on fresh renders (never the evaluation set): crops read exactly and within the n-best, per level.
 
-    python bench/fresh_heads.py [--recognizer DIR] [--n 40] [--seed 4242]
+    python bench/fresh_heads.py [--recognizer DIR] [--n 40] [--seed 4242] [--persian]
 
 Single-head crops from ``datasets.scenes.render_crop`` (the shipped case-head detector finds the head); a read
 is exact when its segments equal the stamped ones clockwise from any start (star and cross separators aside,
-Cyrillic and Persian folded as the matcher does). The recognizer defaults to the shipped bundle.
+Cyrillic and Persian folded as the matcher does). The recognizer defaults to the shipped bundle. ``--persian``:
+every head Iranian-style (code and Solar Hijri year in Persian digits).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from datasets.sampler import persian_layout  # noqa: E402
 from datasets.scenes import LEVELS, render_crop  # noqa: E402
 from model.bundle import RECOGNIZER, load_bundle  # noqa: E402
 from model.fusion import cyclic_key  # noqa: E402
@@ -32,17 +34,19 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=40)
     ap.add_argument("--seed", type=int, default=4242)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--persian", action="store_true", help="Iranian-style heads only")
     a = ap.parse_args()
     shipped = HeadstampReader.from_bundles(threads=a.threads)
     reader = HeadstampReader(OnnxNet(load_bundle(a.recognizer), threads=a.threads), shipped.detector)
-    print(f"recognizer {a.recognizer}, {a.n} crops per level, seed {a.seed}\n")
+    print(f"recognizer {a.recognizer}, {a.n} {'Persian-digit ' if a.persian else ''}crops per level, seed {a.seed}\n")
     print("| level | exact | in n-best | ms/crop |\n|---|---|---|---|")
     for level in LEVELS:
         rng = np.random.default_rng([a.seed, LEVELS.index(level)])
         exact = nbest = 0
         secs = 0.0
         for _ in range(a.n):
-            scene = render_crop(rng, level=level, size_px=int(rng.choice([128, 160, 224, 288])))
+            segments = persian_layout(rng) if a.persian else None
+            scene = render_crop(rng, level=level, size_px=int(rng.choice([128, 160, 224, 288])), segments=segments)
             want = cyclic_key(scene.heads[0].clockwise_labels())
             t0 = time.perf_counter()
             reads = reader.read(scene.rgb)

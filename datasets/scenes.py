@@ -96,9 +96,16 @@ def draw_case_wall(canvas: np.ndarray, rim: Ellipse, colour: np.ndarray, *, dept
     shift = side * depth * rim.a_px * sin_t * minor
     if float(np.linalg.norm(shift)) < 1.0:
         return
-    h, w = canvas.shape[:2]
-    mask, shade = np.zeros((h, w), np.float32), np.ones((h, w), np.float32)
     centre = np.array([rim.cx, rim.cy])
+    ends = np.stack([centre, centre + shift])
+    x0, y0 = np.maximum(np.floor(ends.min(0) - rim.a_px - 6), 0).astype(int)
+    x1, y1 = np.minimum(np.ceil(ends.max(0) + rim.a_px + 6), canvas.shape[1::-1]).astype(int)
+    if x1 <= x0 or y1 <= y0:
+        return
+    sub = canvas[y0:y1, x0:x1]  # only the wall's bounding box is drawn on (a view: in place)
+    h, w = sub.shape[:2]
+    mask, shade = np.zeros((h, w), np.float32), np.ones((h, w), np.float32)
+    centre = centre - (x0, y0)
 
     def ellipse(img: np.ndarray, at: np.ndarray, value: float, thickness: int) -> None:
         cv2.ellipse(img, (int(at[0] * 16), int(at[1] * 16)), (int(rim.a_px * 16), int(rim.b_px * 16)),
@@ -109,12 +116,12 @@ def draw_case_wall(canvas: np.ndarray, rim: Ellipse, colour: np.ndarray, *, dept
                      centre + shift + rim.a_px * major, centre + shift - rim.a_px * major])
     cv2.fillConvexPoly(mask, (band * 16).astype(np.int32), 1.0, cv2.LINE_AA, 4)
     ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
-    back = ((xs - rim.cx) * shift[0] + (ys - rim.cy) * shift[1]) / float(shift @ shift)
+    back = ((xs - centre[0]) * shift[0] + (ys - centre[1]) * shift[1]) / float(shift @ shift)
     shade -= 0.35 * np.clip(back, 0, 1)
     ellipse(shade, centre + groove * shift, 0.45, max(1, round(0.05 * rim.a_px)))
     mask = cv2.GaussianBlur(mask, (0, 0), 0.7)[..., None]
-    canvas *= 1 - mask
-    canvas += mask * shade[..., None] * colour
+    sub *= 1 - mask
+    sub += mask * shade[..., None] * colour
 
 
 def _case_wall(canvas: np.ndarray, head: HeadRender, rim: Ellipse, rng: np.random.Generator, share: float) -> None:
