@@ -16,6 +16,8 @@ from PIL import Image, ImageDraw
 from datasets import fonts
 from datasets.sampler import Segment, sample_layout
 
+GLYPH_H = (0.13, 0.23)  # glyph height, as a share of the rim radius (uniform): bunters stamp small and large
+SEGMENT_RADIUS_SD = 0.05  # on half the heads each segment sits at its own radius (rim radii, normal)
 METALS = {  # base RGB and spread
     "brass": ((196, 156, 78), 22),
     "tarnished_brass": ((150, 112, 60), 22),
@@ -158,8 +160,8 @@ def render_head(rng: np.random.Generator, *, radius_px: int = 100, segments: lis
         depth += np.clip(1 - r / rng.uniform(0.04, 0.08), 0, 1)
 
     text_band = (primer + 0.06, 0.9)
-    glyph_h = float(rng.uniform(0.17, 0.23)) * radius_px
-    r_text = ((text_band[0] + text_band[1]) / 2 + rng.normal(0, 0.015)) * radius_px
+    glyph_h = float(rng.uniform(*GLYPH_H)) * radius_px
+    r_text = ((text_band[0] + text_band[1]) / 2 + rng.normal(0, 0.03)) * radius_px
     joined = "".join(s.glyphs for s in segs)
     font_path = str(rng.choice(fonts.fonts_for(joined) or fonts.font_paths()))
     angles = _layout_angles(len(segs), rng)
@@ -169,8 +171,12 @@ def render_head(rng: np.random.Generator, *, radius_px: int = 100, segments: lis
     spacing = float(rng.uniform(0.0, 0.12)) * glyph_h
     drawn = bool(rng.random() < 0.4)  # short segments stamped as straight lines, not along the arc
     straight = drawn if straight is None else straight
+    own_radius = rng.random() < 0.5  # segments at their own radii, as on many real heads
+    lowest, highest = text_band[0] * radius_px + glyph_h / 2, text_band[1] * radius_px - glyph_h / 2
     for seg, ang, turned in zip(segs, angles, flags):
-        lo, hi = _place_segment(glyphs, seg, center=c, theta=ang, r_text=r_text, glyph_h=glyph_h,
+        r_seg = r_text + (rng.normal(0, SEGMENT_RADIUS_SD) * radius_px if own_radius else 0.0)
+        r_seg = float(np.clip(r_seg, lowest, max(lowest, highest)))
+        lo, hi = _place_segment(glyphs, seg, center=c, theta=ang, r_text=r_seg, glyph_h=glyph_h,
                                 font_path=font_path, turned=turned, spacing=spacing,
                                 straight=straight and len(seg.glyphs) <= 5)
         placed.append(PlacedSegment(seg, ang % (2 * math.pi), lo % (2 * math.pi), hi % (2 * math.pi), turned))

@@ -26,6 +26,8 @@ def test_skeleton_folds_look_alikes_scripts_and_separators():
     assert normalise_marking("((10))-04-11") == ("10-04-11", True)
     assert normalise_marking("(10))-04-11") == normalise_marking("((10)-04-11") == ("10-04-11", True)
     assert normalise_marking("(10)-04-11") == ("(10)-04-11", False)  # one bracket pair is not a double circle
+    assert normalise_marking("10))-04-11") == ("10-04-11", True)  # both left arcs lost
+    assert normalise_marking("10-04))-11") == ("10-04))-11", False)  # arcs after more than the first field
     assert normalise_marking(" 12-14-451 ") == ("12-14-451", False)
 
 

@@ -19,6 +19,7 @@ from model.reference import seed_rows
 
 UNKNOWN = "?"
 _CIRCLED = re.compile(r"^\s*(\(\(?)\s*([^()]+?)\s*(\)\)?)\s*")  # ((10)), or (10)) / ((10) with one arc lost
+_RIGHT_ARCS = re.compile(r"^\s*([^()\-\s]+?)\s*\)\)\s*")  # 10))-04-11: both left arcs lost (scraped, cut off)
 # How likely an erroneous read is to land on a given wrong character, by the pair's kind.
 KIND_SHARE = {"look-alike": 0.3, "script": 0.45, "turned": 0.15, "damage": 0.12}
 OTHER_SHARE = 0.01
@@ -67,7 +68,8 @@ def default_table() -> ConfusionTable:
 
 def normalise_marking(text: str) -> tuple[str, bool]:
     """Canonical lot text and whether its factory code was circled: ``((10))-04-11`` -> (``10-04-11``, True);
-    a double circle with one side's second arc lost (``(10))-04-11``) counts, a single bracket pair does not.
+    a double circle with one side's second arc lost (``(10))-04-11``) or both its left arcs lost
+    (``10))-04-11``) counts, a single bracket pair does not.
 
     Unicode compatibility forms are folded, Persian and Arabic-Indic digits become ASCII, letters upper-case,
     runs of spaces collapse.
@@ -77,6 +79,8 @@ def normalise_marking(text: str) -> tuple[str, bool]:
     circled = m is not None and len(m.group(1)) + len(m.group(3)) >= 3
     if circled:
         t = m.group(2) + t[m.end():]
+    elif (m := _RIGHT_ARCS.match(t)) is not None:
+        circled, t = True, m.group(1) + t[m.end():]
     return " ".join(t.split()), circled
 
 
