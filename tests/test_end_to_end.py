@@ -42,8 +42,8 @@ def test_reads_the_documented_headstamp_exactly(reader):
 
 
 def test_reads_fresh_clean_renders(reader):
-    # Floor for the shipped bundles (recognizer v4, renderer with case walls: 32/40 exact, 40/40 in the n-best
-    # on these renders); raise it with each better bundle.
+    # Floor for the shipped bundles (recognizer v6, renderer with smaller glyphs at varied radii: 36/40 exact,
+    # 38/40 in the n-best on these renders; v4 had 34/40 in the n-best); raise it with each better bundle.
     rng = np.random.default_rng(777)
     hits = in_nbest = 0
     n = 40
@@ -53,8 +53,8 @@ def test_reads_fresh_clean_renders(reader):
         want = _norm(scene.heads[0].clockwise_labels())
         hits += any(_cyclic_equal(_norm(r.best.segments), want) for r in reads)
         in_nbest += any(_cyclic_equal(_norm(c.segments), want) for r in reads for c in r.candidates)
-    assert hits >= 30, f"{hits}/{n} fresh clean renders read exactly"
-    assert in_nbest >= 37 and in_nbest >= hits, f"{in_nbest}/{n} in the n-best"
+    assert hits >= 33, f"{hits}/{n} fresh clean renders read exactly"
+    assert in_nbest >= 36 and in_nbest >= hits, f"{in_nbest}/{n} in the n-best"
 
 
 def test_finds_heads_in_a_frame(reader):
