@@ -129,22 +129,17 @@ def line_mask(text: str, height_px: int, rng: np.random.Generator, *, stencil: b
     return mask
 
 
-def _circle_first_field(mask: np.ndarray, text: str, font_h: int, rng: np.random.Generator) -> np.ndarray:
-    """Pad the line and draw a double circle around its first field (up to the first '-'). Painted circles
-    vary: from hugging the field to twice the line's height or more, a little off the field's centre, thin or
-    heavy, the two rings close or apart."""
+def _circle_first_field(mask: np.ndarray, text: str, font_h: int) -> np.ndarray:
+    """Pad the line and draw a double circle around its first field (up to the first '-')."""
+    pad = int(font_h * 0.5)
+    out = np.pad(mask, ((pad, pad), (pad, 0)))
     first = text.split("-", 1)[0]
     frac = (len(first) + 0.2) / max(1, len(text))
-    r = max(mask.shape[0] * 0.8, mask.shape[1] * frac * 0.62) * rng.uniform(0.8, 1.5)
-    t = max(1, round(font_h * rng.uniform(0.06, 0.12)))
-    outer = r + rng.uniform(1.5, 3.0) * t
-    cx = mask.shape[1] * frac / 2 + rng.normal(0, 0.1 * r)
-    pad_y = max(int(font_h * 0.5), int(outer - mask.shape[0] / 2 + t + 2))
-    pad_x = max(int(font_h * 0.5), int(outer - cx + t + 2))
-    out = np.pad(mask, ((pad_y, pad_y), (pad_x, 0)))
-    centre = (round(pad_x + cx), out.shape[0] // 2)
-    for rr in (r, outer):
-        cv2.circle(out, centre, round(rr), 1.0, t, cv2.LINE_AA)
+    cx, cy = pad + int(mask.shape[1] * frac / 2), out.shape[0] // 2
+    r = int(max(mask.shape[0] * 0.8, mask.shape[1] * frac * 0.62))
+    t = max(1, font_h // 10)
+    for rr in (r, r + 2 * t + 1):
+        cv2.circle(out, (cx, cy), rr, 1.0, t, cv2.LINE_AA)
     return out
 
 
@@ -162,7 +157,7 @@ def _paint_layer(h: int, w: int, lines: list[tuple[str, bool]], rng: np.random.G
     for text, circled in lines:
         m = slanted(line_mask(text, line_h, rng, stencil=stencil, font_name=font_name), slant)
         if circled:
-            m = _circle_first_field(m, text, line_h, rng)
+            m = _circle_first_field(m, text, line_h)
         masks.append(m)
     gaps = [int(line_h * rng.uniform(0.25, 0.6)) for _ in masks]
     stack = sum(m.shape[0] for m in masks) + sum(gaps[:-1])

@@ -152,17 +152,3 @@ def test_colour_strips_keep_paint_that_differs_from_its_surface_in_hue():
     ink = flatten_line(np.ascontiguousarray(rgb[..., 1]), quad) < 70  # where the red paint is (low green)
     assert colour[ink].mean() < colour[~ink].mean()  # red is darker than olive, as in luminance
 
-
-def test_painted_circles_vary_in_size():
-    """Circled factory codes get double circles of varied size and placement; the lot line's quad takes in
-    the whole circle, so its height over its length varies with the circle."""
-    from datasets.lot_text import LotText
-
-    rng = np.random.default_rng(21)
-    heights = []
-    for _ in range(10):
-        scene = render_marking(rng, level="clean", width=400, lot=LotText("22-15-08", True, "circled-factory-lot-year"))
-        assert scene.lot is not None and scene.lot.circled_factory
-        _, _, half_len, half_h, _ = box_of_quad(scene.lot.quad)
-        heights.append(half_h / half_len)
-    assert max(heights) / min(heights) > 1.3  # circles from tight to large
