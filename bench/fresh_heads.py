@@ -1,11 +1,12 @@
 """Headstamps on fresh renders (never the evaluation set): crops read exactly and within the n-best, per level.
 
-    python bench/fresh_heads.py [--recognizer DIR] [--n 40] [--seed 4242] [--persian]
+    python bench/fresh_heads.py [--recognizer DIR] [--n 40] [--seed 4242] [--persian] [--glyph-h LO HI]
 
 Single-head crops from ``datasets.scenes.render_crop`` (the shipped case-head detector finds the head); a read
 is exact when its segments equal the stamped ones clockwise from any start (star and cross separators aside,
 Cyrillic and Persian folded as the matcher does). The recognizer defaults to the shipped bundle. ``--persian``:
-every head Iranian-style (code and Solar Hijri year in Persian digits).
+every head Iranian-style (code and Solar Hijri year in Persian digits). ``--glyph-h``: glyph heights drawn from
+[LO, HI] of the rim radius instead of the renderer's range (to see how a recognizer reads small stamps).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import datasets.headstamp  # noqa: E402
 from datasets.sampler import persian_layout  # noqa: E402
 from datasets.scenes import LEVELS, render_crop  # noqa: E402
 from model.bundle import RECOGNIZER, load_bundle  # noqa: E402
@@ -35,10 +37,15 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=4242)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--persian", action="store_true", help="Iranian-style heads only")
+    ap.add_argument("--glyph-h", type=float, nargs=2, metavar=("LO", "HI"),
+                    help=f"glyph height range, share of the rim radius (renderer: {datasets.headstamp.GLYPH_H})")
     a = ap.parse_args()
+    if a.glyph_h:
+        datasets.headstamp.GLYPH_H = tuple(a.glyph_h)
     shipped = HeadstampReader.from_bundles(threads=a.threads)
     reader = HeadstampReader(OnnxNet(load_bundle(a.recognizer), threads=a.threads), shipped.detector)
-    print(f"recognizer {a.recognizer}, {a.n} {'Persian-digit ' if a.persian else ''}crops per level, seed {a.seed}\n")
+    print(f"recognizer {a.recognizer}, {a.n} {'Persian-digit ' if a.persian else ''}crops per level, seed {a.seed}, "
+          f"glyphs {datasets.headstamp.GLYPH_H} of the rim radius\n")
     print("| level | exact | in n-best | ms/crop |\n|---|---|---|---|")
     for level in LEVELS:
         rng = np.random.default_rng([a.seed, LEVELS.index(level)])

@@ -16,7 +16,7 @@ from model.charset import decode_line, encode_line
 from model.detection.heads import letterbox
 from model.detection.lines import LineBox, decode_lines
 from model.matching.confusion import normalise_marking
-from model.matching.formats import parse_lot
+from model.matching.formats import is_designation, parse_lot
 from model.recognition.ctc import beam_search, shares, softmax
 from model.recognition.forced import ctc_align
 from model.recognition.lot_grammar import LotPrior, rescore_line
@@ -183,15 +183,16 @@ def _merge_duplicates(lines: list[LineBox], reads: list[LineRead]) -> list[LineR
 
 def _label_lot(reads: list[LineRead]) -> list[LineRead]:
     """Mark the line most like a lot: one that fits a seeded lot format, else the one richest in digits with
-    a separator."""
+    a separator; never an item designation or calibre (``9M111M``, ``60MM HE``)."""
     def rank(r: LineRead) -> tuple:
         digits = sum(c.isdigit() for c in r.text)
-        return (parse_lot(r.text).format is not None, digits >= 3 and any(c in r.text for c in "-/ "), digits)
+        return (parse_lot(r.text).format is not None, not is_designation(r.text),
+                digits >= 3 and any(c in r.text for c in "-/ "), digits)
 
     if not reads:
         return reads
     best = max(range(len(reads)), key=lambda k: rank(reads[k]))
-    if sum(c.isdigit() for c in reads[best].text) < 2:
+    if sum(c.isdigit() for c in reads[best].text) < 2 or rank(reads[best])[:2] == (False, False):
         return reads
     r = reads[best]
     parsed = parse_lot(r.text, circled_factory=r.circled_factory)

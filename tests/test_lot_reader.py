@@ -10,7 +10,7 @@ import pytest
 
 from datasets.lot_text import LotText
 from datasets.lots import render_marking
-from model.lot_reader import LotReader
+from model.lot_reader import LotReader, _label_lot
 from model.matching.matcher import LotMatcher, line_candidates
 from model.matching.store import Registry, default_url
 from model.pipeline import MarkingReader, _painted_heads, circle_in_line
@@ -222,3 +222,13 @@ def test_strips_are_cut_as_the_recognizer_was_trained(reader):
     net = copy.copy(reader.net)
     net.bundle = old
     assert not LotReader(reader.detector, net).colour
+
+
+def test_a_designation_is_never_taken_for_the_lot():
+    def line(text: str) -> LineRead:
+        return LineRead("text", ((0, 0), (1, 0), (1, 1), (0, 1)), text, (0.9,) * len(text), ())
+
+    labelled = _label_lot([line("9M111M"), line("G/83"), line("3LT")])
+    assert [r.kind for r in labelled] == ["text", "lot", "text"]
+    assert [r.kind for r in _label_lot([line("60MM HE"), line("1 PC")])] == ["text", "text"]
+    assert [r.kind for r in _label_lot([line("PG-7VM"), line("12-14-451")])] == ["text", "lot"]

@@ -6,7 +6,7 @@ import pytest
 
 from model.matching.align import CharRead, align, chars_of
 from model.matching.confusion import deletion_keys, normalise_marking, skeleton
-from model.matching.formats import parse_lot
+from model.matching.formats import is_designation, parse_lot
 from model.matching.headstamps import HeadstampMatcher, SegmentsCandidate
 from model.matching.matcher import LotMatcher, ReadCandidate, query_keys
 from model.matching.store import Registry, default_url
@@ -70,6 +70,19 @@ def test_lot_formats_parse_their_sourced_examples():
         "10-04-11", True, {"factory": "10", "lot": "04", "year": "11"})
     assert parse_lot("SRB 8702-01").fields == {"producer": "SRB", "year": "87", "series": "02", "wartime": "01"}
     assert parse_lot("no format here").format is None
+
+
+def test_designations_and_calibres_are_never_lots():
+    import numpy as np
+
+    from datasets.lot_text import NOMENCLATURE, sample_lot
+
+    assert all(is_designation(t) for t in NOMENCLATURE)
+    assert is_designation("762X39") and is_designation("7,62 ПС")  # a calibre read without its point; a decimal
+    rng = np.random.default_rng(0)
+    lots = [sample_lot(rng).text for _ in range(2000)]
+    assert not [t for t in lots if is_designation(t)]
+    assert not any(is_designation(t) for t in ("22.23-69", "K9122", "88/98", "((10))-04-11"))
 
 
 def test_seeds_load_once_with_sources_and_sightings_in_time_order(registry, tmp_path):

@@ -102,3 +102,18 @@ def test_persian_share_and_fonts():
     bundled = set(persian_font_paths())
     assert len(bundled) >= 5 and not bundled & set(font_paths())
     assert bundled <= set(fonts_for("۱۳۸۲")) and not bundled & set(fonts_for("7.62"))
+
+
+def test_make_strips_writes_a_shard_at_the_asked_size(tmp_path, monkeypatch):
+    from training import make_strips
+
+    out = tmp_path / "s.npz"
+    monkeypatch.setattr("sys.argv", ["make_strips", "--seed", "4", "--count", "3", "--size", "48", "384",
+                                     "--out", str(out)])
+    make_strips.main()
+    d = np.load(out)
+    assert d["pixels"].shape == (3, 48, 384)
+    n_segments = sum(len(parse_text(str(t))) for t in d["texts"])
+    assert d["spans"].shape == (n_segments, 2)
+    assert (d["spans"][:, 0] >= -1).all() and (d["spans"][:, 1] <= 384 + 1).all()
+    assert d["spans"][:, 1].max() > 320  # spans are in the wider strip's columns

@@ -1,6 +1,6 @@
 """Render recognizer training strips into a shard.
 
-    python -m training.make_strips --seed 1 --count 20000 --out cache/strips_1.npz
+    python -m training.make_strips --seed 1 --count 20000 --out cache/strips_1.npz [--size 48 384]
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from datasets.strips import make_strip
+from model.rectify.polar import Band
 
 
 def main() -> None:
@@ -20,9 +21,12 @@ def main() -> None:
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--persian", type=float, default=0.0,
                     help="share of strips forced to Iranian-style heads in Persian digits (besides the usual 10 %%)")
+    ap.add_argument("--size", type=int, nargs=2, metavar=("H", "W"), default=(Band.height_px, Band.width_px),
+                    help="strip height and width in pixels (the unwrapped band's radii stay the default)")
     a = ap.parse_args()
     rng = np.random.default_rng(a.seed)
-    samples = [make_strip(rng, persian=a.persian) for _ in range(a.count)]
+    band = Band(height_px=a.size[0], width_px=a.size[1])
+    samples = [make_strip(rng, band, persian=a.persian) for _ in range(a.count)]
     pixels = np.stack([s.pixels for s in samples])  # (N, H, W) uint8
     lengths = np.array([len(s.classes) for s in samples], np.int32)
     flat = np.array([c for s in samples for c in s.classes], np.int32)

@@ -79,10 +79,12 @@ def main() -> None:
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--init", type=Path, help="warm-start from a bundle's weights.pt or model.onnx")
     ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--size", type=int, nargs=2, metavar=("H", "W"),
+                    default=(CRNNConfig.height_px, CRNNConfig.width_px), help="network input height and width")
     a = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     torch.set_num_threads(a.threads)
-    cfg = CRNNConfig(n_classes=N_CLASSES)
+    cfg = CRNNConfig(n_classes=N_CLASSES, height_px=a.size[0], width_px=a.size[1])
     data = load_shards(a.shards, cfg)
     x = data.x
     val = (x[: a.val], data.targets()[: a.val])
@@ -94,7 +96,8 @@ def main() -> None:
         model.load_state_dict(torch.load(a.init, map_location="cpu"))
     metrics = train_ctc(model, train.batches, val, LoopConfig(minutes=a.minutes, lr=a.lr))
     logging.info("metrics %s", metrics)
-    band = Band()
+    strip_hw = np.load(a.shards[0])["pixels"].shape[1:]  # the band is unwrapped at the shards' strip size
+    band = Band(height_px=int(strip_hw[0]), width_px=int(strip_hw[1]))
     a.out.mkdir(parents=True, exist_ok=True)
     torch.save(model.state_dict(), a.out / "weights.pt")  # for warm starts; inference uses model.onnx
     export_bundle(model.eval(), a.out, example=torch.from_numpy(x[:2]), manifest={

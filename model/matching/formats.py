@@ -43,6 +43,21 @@ def lot_formats() -> tuple[LotFormat, ...]:
     return tuple(out)
 
 
+# An item's designation or calibre, never a lot: Soviet-style and NATO designations (PG-9V, ПГ-7ВМ, 9M111M, OG-7V,
+# RHEAT-9MA, RGD-5, F-1, M67, VOG-25, ОФ-462: letters with at most three digits and one hyphen) and calibres
+# (60MM, 7.62X39, 7,62 ПС: a leading decimal). Lot formats with letters take more digits or a second hyphen
+# (B5040-04, LW-06-01A).
+_DESIGNATION = re.compile(r"^\d?[A-ZА-ЯЁ]{1,5}-?\d{1,3}[A-ZА-ЯЁ]{0,3}$")
+_CALIBRE = re.compile(r"\d+(?:[.,]\d+)?\s*(?:MM|ММ|[XХ×]\s*\d{2,3})(?![0-9])|^\d{1,2}[.,]\d{1,2}(?:\s|$)")
+
+
+def is_designation(text: str) -> bool:
+    """Whether a line read is an item designation or a calibre (``PG-9V``, ``9M111M``, ``60MM HE``,
+    ``7.62X39``) rather than a lot: such a line is never taken for the lot."""
+    t = text.strip().upper()
+    return bool(_DESIGNATION.match(t.replace(" ", ""))) or bool(_CALIBRE.search(t))
+
+
 def parse_lot(text: str, *, circled_factory: bool | None = None) -> ParsedLot:
     """Canonical text, circled flag and fields of the first format that fits (circled formats first when the
     factory code is circled, last otherwise)."""
