@@ -82,7 +82,7 @@ def test_designations_and_calibres_are_never_lots():
     rng = np.random.default_rng(0)
     lots = [sample_lot(rng).text for _ in range(2000)]
     assert not [t for t in lots if is_designation(t)]
-    assert not any(is_designation(t) for t in ("22.23-69", "K9122", "88/98", "((10))-04-11"))
+    assert not any(is_designation(t) for t in ("22.23-69", "7.10", "K9122", "88/98", "((10))-04-11"))
 
 
 def test_seeds_load_once_with_sources_and_sightings_in_time_order(registry, tmp_path):

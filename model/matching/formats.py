@@ -45,10 +45,10 @@ def lot_formats() -> tuple[LotFormat, ...]:
 
 # An item's designation or calibre, never a lot: Soviet-style and NATO designations (PG-9V, ПГ-7ВМ, 9M111M, OG-7V,
 # RHEAT-9MA, RGD-5, F-1, M67, VOG-25, ОФ-462: letters with at most three digits and one hyphen) and calibres
-# (60MM, 7.62X39, 7,62 ПС: a leading decimal). Lot formats with letters take more digits or a second hyphen
+# (60MM, 7.62X39, 7,62 ПС: a decimal and letters). Lot formats with letters take more digits or a second hyphen
 # (B5040-04, LW-06-01A).
 _DESIGNATION = re.compile(r"^\d?[A-ZА-ЯЁ]{1,5}-?\d{1,3}[A-ZА-ЯЁ]{0,3}$")
-_CALIBRE = re.compile(r"\d+(?:[.,]\d+)?\s*(?:MM|ММ|[XХ×]\s*\d{2,3})(?![0-9])|^\d{1,2}[.,]\d{1,2}(?:\s|$)")
+_CALIBRE = re.compile(r"\d+(?:[.,]\d+)?\s*(?:MM|ММ|[XХ×]\s*\d{2,3})(?![0-9])|^\d{1,2}[.,]\d{1,2}\s+[A-ZА-ЯЁ]")
 
 
 def is_designation(text: str) -> bool:
