@@ -280,6 +280,17 @@ def render_marking(rng: np.random.Generator, *, level: str, width: int | None = 
     return MarkingScene(rgb, truths, level)
 
 
+def cut_by_frame(scene: MarkingScene, *, left: float, right: float) -> MarkingScene:
+    """The photo cropped so that its lot line loses ``left`` and ``right`` of its length to the frame (a
+    tight photo of a long line); the truths keep their whole text and quads, as investigators label them."""
+    q = scene.lot.quad
+    x0, x1 = float(q[:, 0].min()), float(q[:, 0].max())
+    a = max(0, int(x0 + left * (x1 - x0)))
+    b = min(scene.rgb.shape[1], int(math.ceil(x1 - right * (x1 - x0))))
+    lines = tuple(dataclasses.replace(ln, quad=(ln.quad - [a, 0]).astype(np.float32)) for ln in scene.lines)
+    return MarkingScene(scene.rgb[:, a:b].copy(), lines, scene.level)
+
+
 def in_frame(scene: MarkingScene, rng: np.random.Generator, *, frame_hw: tuple[int, int] | None = None,
              scale: tuple[float, float] = (0.3, 0.8)) -> MarkingScene:
     """The marking as part of a wider photo or video frame: its render, scaled to ``scale`` of the frame's

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from datasets.lot_text import LotText
-from datasets.lots import render_marking
-from model.lot_reader import LotReader, _label_lot
+from datasets.lots import cut_by_frame, render_marking
+from model.lot_reader import LotReader, LotReaderConfig, _label_lot, in_border, reaches_frame
 from model.matching.matcher import LotMatcher, line_candidates
 from model.matching.store import Registry, default_url
 from model.pipeline import MarkingReader, _painted_heads, circle_in_line
@@ -232,3 +232,35 @@ def test_a_designation_is_never_taken_for_the_lot():
     assert [r.kind for r in labelled] == ["text", "lot", "text"]
     assert [r.kind for r in _label_lot([line("60MM HE"), line("1 PC")])] == ["text", "text"]
     assert [r.kind for r in _label_lot([line("PG-7VM"), line("12-14-451")])] == ["text", "lot"]
+
+
+def test_lines_cut_by_the_frame_are_found(reader):
+    """Lot lines that run off both sides of a tight photo: the look at the image set in a border finds lines
+    the plain look misses (on 30 clean renders of seed 3 the plain look found 26 lot lines, the reader 29)."""
+    plain = LotReader(reader.detector, reader.net, LotReaderConfig(frame_pad=0.0))
+    rng = np.random.default_rng(3)
+    found = {"plain": 0, "framed": 0}
+    middle = 0
+    for _ in range(12):
+        scene = render_marking(rng, level="clean")
+        cut = cut_by_frame(scene, left=float(rng.uniform(0.08, 0.2)), right=float(rng.uniform(0.05, 0.15)))
+        assert cut.rgb.shape[1] < scene.rgb.shape[1]
+        lots = {k: _lot_read(r.read(cut.rgb)) for k, r in (("plain", plain), ("framed", reader))}
+        for k, lot in lots.items():
+            found[k] += lot is not None
+        middle += lots["framed"] is not None and cut.lot.text[3:6] in lots["framed"].text
+    assert found["framed"] >= 10 and found["framed"] > found["plain"], found
+    assert middle >= 7
+
+
+def test_border_and_frame_geometry():
+    from model.detection.lines import LineBox
+
+    rgb = np.zeros((50, 100, 3), np.uint8)
+    rgb[:, :, 1] = 200
+    big, (dx, dy) = in_border(rgb, 0.1)
+    assert big.shape == (60, 120, 3) and (dx, dy) == (10, 5)
+    assert np.array_equal(big[dy:dy + 50, dx:dx + 100], rgb) and (big[0, 0] == [0, 200, 0]).all()
+    inside = LineBox(50, 25, 30, 5, 0.0, 1.0)  # x from 20 to 80
+    assert not reaches_frame(inside, 100, 50, margin=0.02)
+    assert reaches_frame(dataclasses.replace(inside, cx=70), 100, 50, margin=0.02)  # ends at x = 100
