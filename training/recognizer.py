@@ -53,21 +53,24 @@ class StripSet:
         return [encode_strip(lab) for lab in self.labels]
 
 
-def load_shards(paths: list[Path], cfg: CRNNConfig) -> StripSet:
-    xs, labels, spans = [], [], []
+def load_shards(paths: list[Path], cfg: CRNNConfig) -> tuple[StripSet, tuple[int, int]]:
+    """The shards' strips, model-ready, and the first shard's strip size (H, W) as rendered."""
+    xs, labels, spans, sizes = [], [], [], []
     for p in paths:
         d = np.load(p)
-        xs.append(strips_to_input(list(d["pixels"]), height_px=cfg.height_px, width_px=cfg.width_px))
+        pixels = d["pixels"]  # (N, H, W) uint8; each access to an npz member decompresses it again
+        sizes.append((int(pixels.shape[1]), int(pixels.shape[2])))
+        xs.append(strips_to_input(list(pixels), height_px=cfg.height_px, width_px=cfg.width_px))
         texts = [str(t) for t in d["texts"]]
         labels += [parse_text(t) for t in texts]
         if "spans" not in d:  # older shards: no roll augmentation
             spans += [None] * len(texts)
             continue
-        scale = cfg.width_px / d["pixels"].shape[2]
+        scale = cfg.width_px / pixels.shape[2]
         flat = d["spans"] * scale
         ends = np.cumsum([len(parse_text(t)) for t in texts])
         spans += [[tuple(map(float, sp)) for sp in flat[e - len(parse_text(t)):e]] for e, t in zip(ends, texts)]
-    return StripSet(np.concatenate(xs), labels, spans)
+    return StripSet(np.concatenate(xs), labels, spans), sizes[0]
 
 
 def main() -> None:
@@ -85,7 +88,7 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     torch.set_num_threads(a.threads)
     cfg = CRNNConfig(n_classes=N_CLASSES, height_px=a.size[0], width_px=a.size[1])
-    data = load_shards(a.shards, cfg)
+    data, strip_hw = load_shards(a.shards, cfg)
     x = data.x
     val = (x[: a.val], data.targets()[: a.val])
     train = StripSet(x[a.val:], data.labels[a.val:], data.spans[a.val:])
@@ -96,8 +99,7 @@ def main() -> None:
         model.load_state_dict(torch.load(a.init, map_location="cpu"))
     metrics = train_ctc(model, train.batches, val, LoopConfig(minutes=a.minutes, lr=a.lr))
     logging.info("metrics %s", metrics)
-    strip_hw = np.load(a.shards[0])["pixels"].shape[1:]  # the band is unwrapped at the shards' strip size
-    band = Band(height_px=int(strip_hw[0]), width_px=int(strip_hw[1]))
+    band = Band(height_px=strip_hw[0], width_px=strip_hw[1])  # the band is unwrapped at the shards' strip size
     a.out.mkdir(parents=True, exist_ok=True)
     torch.save(model.state_dict(), a.out / "weights.pt")  # for warm starts; inference uses model.onnx
     export_bundle(model.eval(), a.out, example=torch.from_numpy(x[:2]), manifest={
