@@ -9,7 +9,7 @@ the true line and its length is within 30 %; it is framed tightly when the stron
 within 10 % of its half-length, as long within 10 % and as high within 25 %. Bundles default to the shipped
 ones. ``--craft`` instead compares the lines found by our detector with those of EasyOCR's CRAFT text detector
 (its offline English package's weights, its own word-to-line merging) on the same scenes. ``--cut`` reads
-markings whose lot line runs off both sides of the photo (``cut_by_frame``: 8-20 % of it lost on the left, 5-15 %
+markings whose lot line runs off both sides of the photo (``tight_photo``: 8-20 % of it lost on the left, 5-15 %
 on the right) with and without the look at the image set in a border: a lot read counts as found when it lies on
 the true lot line, and as right in the middle when it holds the lot's fourth to sixth characters.
 """
@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from datasets.lot_text import GENERATORS, LotText  # noqa: E402
-from datasets.lots import LEVELS, MarkingScene, cut_by_frame, in_frame, render_marking  # noqa: E402
+from datasets.lots import LEVELS, MarkingScene, in_frame, render_marking, tight_photo  # noqa: E402
 from model.bundle import LINE_DETECTOR, LINE_RECOGNIZER, load_bundle  # noqa: E402
 from model.detection.lines import LineBox, box_of_quad, frames  # noqa: E402
 from model.lot_reader import LotReader, LotReaderConfig  # noqa: E402
@@ -104,7 +104,7 @@ def compare_cut(reader: LotReader, a: argparse.Namespace) -> None:
         hits, middle = [0, 0], [0, 0]
         for _ in range(a.n):
             scene = render_marking(rng, level=level)
-            cut = cut_by_frame(scene, left=float(rng.uniform(0.08, 0.2)), right=float(rng.uniform(0.05, 0.15)))
+            cut = tight_photo(scene, rng)
             cx, cy, *_ = box_of_quad(cut.lot.quad)
             for k, r in enumerate((plain, reader)):
                 lot = next((x for x in r.read(cut.rgb) if x.kind == "lot"), None)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from datasets.lot_text import LotText
-from datasets.lots import cut_by_frame, render_marking
+from datasets.lots import render_marking, tight_photo
 from model.lot_reader import LotReader, LotReaderConfig, _label_lot, in_border, reaches_frame
 from model.matching.matcher import LotMatcher, line_candidates
 from model.matching.store import Registry, default_url
@@ -243,7 +243,7 @@ def test_lines_cut_by_the_frame_are_found(reader):
     middle = 0
     for _ in range(12):
         scene = render_marking(rng, level="clean")
-        cut = cut_by_frame(scene, left=float(rng.uniform(0.08, 0.2)), right=float(rng.uniform(0.05, 0.15)))
+        cut = tight_photo(scene, rng)
         assert cut.rgb.shape[1] < scene.rgb.shape[1]
         lots = {k: _lot_read(r.read(cut.rgb)) for k, r in (("plain", plain), ("framed", reader))}
         for k, lot in lots.items():
