@@ -62,6 +62,14 @@ def test_lexicon_knows_seeded_codes_years_and_symbols():
     for seg in ("I0", "752", "GMП", "1"):
         assert not lex.known(seg), seg
     assert "7.62" in lex.neighbours("752") and "10" in lex.neighbours("I0")
+
+
+def test_neighbours_keep_a_glyph_of_the_read():
+    """A lone glyph is one edit from every one-glyph code: '1' (a scratch, or the remnant of a ground-off code)
+    must not become maker '3' (Ulyanovsk) for free, though it may be a year that lost a digit."""
+    lex = HeadstampLexicon.from_seeds()
+    assert lex.known("3") and "3" not in lex.neighbours("1")
+    assert {"10", "71", "19"} <= set(lex.neighbours("1"))
     assert lex.log_prior(["539", "83"]) == 0.0
     assert lex.log_prior(["I0", "83"]) == -lex.unknown_cost
     assert lex.log_prior(["83"]) == -lex.count_cost

@@ -51,7 +51,8 @@ class HeadstampLexicon:
         return -(cost + (self.count_cost if not 2 <= codes <= 4 else 0.0))
 
     def neighbours(self, segment: str) -> tuple[str, ...]:
-        """Known texts one edit away (two for segments of three or more glyphs)."""
+        """Known texts one edit away (two for segments of three or more glyphs) that keep one of its glyphs: a lone
+        glyph is one edit from every one-glyph code, so '1' may be a year short of a digit but not maker '3'."""
         return _neighbours(self.vocabulary, normalise_glyphs(segment))
 
 
@@ -65,7 +66,8 @@ def _known(codes: frozenset[str], segment: str) -> bool:
 @functools.lru_cache(maxsize=4096)
 def _neighbours(vocabulary: tuple[str, ...], s: str) -> tuple[str, ...]:
     limit = 2 if len(s) >= 3 else 1
-    return tuple(v for v in vocabulary if v != s and Levenshtein.distance(v, s, score_cutoff=limit) <= limit)
+    return tuple(v for v in vocabulary if v != s and Levenshtein.distance(v, s, score_cutoff=limit) <= limit
+                 and set(v) & set(s))
 
 
 def _classes(h: Hypothesis) -> list[int]:
