@@ -21,7 +21,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import datasets.headstamp  # noqa: E402
+from datasets.headstamp import GLYPH_H  # noqa: E402
 from datasets.sampler import persian_layout  # noqa: E402
 from datasets.scenes import LEVELS, render_crop  # noqa: E402
 from model.bundle import RECOGNIZER, load_bundle  # noqa: E402
@@ -38,14 +38,13 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--persian", action="store_true", help="Iranian-style heads only")
     ap.add_argument("--glyph-h", type=float, nargs=2, metavar=("LO", "HI"),
-                    help=f"glyph height range, share of the rim radius (renderer: {datasets.headstamp.GLYPH_H})")
+                    help=f"glyph height range, share of the rim radius (renderer: {GLYPH_H})")
     a = ap.parse_args()
-    if a.glyph_h:
-        datasets.headstamp.GLYPH_H = tuple(a.glyph_h)
+    glyph_h = tuple(a.glyph_h) if a.glyph_h else GLYPH_H
     shipped = HeadstampReader.from_bundles(threads=a.threads)
     reader = HeadstampReader(OnnxNet(load_bundle(a.recognizer), threads=a.threads), shipped.detector)
     print(f"recognizer {a.recognizer}, {a.n} {'Persian-digit ' if a.persian else ''}crops per level, seed {a.seed}, "
-          f"glyphs {datasets.headstamp.GLYPH_H} of the rim radius\n")
+          f"glyphs {glyph_h} of the rim radius\n")
     print("| level | exact | in n-best | ms/crop |\n|---|---|---|---|")
     for level in LEVELS:
         rng = np.random.default_rng([a.seed, LEVELS.index(level)])
@@ -53,7 +52,8 @@ def main() -> None:
         secs = 0.0
         for _ in range(a.n):
             segments = persian_layout(rng) if a.persian else None
-            scene = render_crop(rng, level=level, size_px=int(rng.choice([128, 160, 224, 288])), segments=segments)
+            scene = render_crop(rng, level=level, size_px=int(rng.choice([128, 160, 224, 288])), segments=segments,
+                                glyph_h=glyph_h)
             want = cyclic_key(scene.heads[0].clockwise_labels())
             t0 = time.perf_counter()
             reads = reader.read(scene.rgb)

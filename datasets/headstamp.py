@@ -143,9 +143,10 @@ def _metal(size: int, rng: np.random.Generator) -> tuple[np.ndarray, str]:
 
 
 def render_head(rng: np.random.Generator, *, radius_px: int = 100, segments: list[Segment] | None = None,
-                straight: bool | None = None) -> HeadRender:
+                straight: bool | None = None, glyph_h: tuple[float, float] = GLYPH_H) -> HeadRender:
     """Render one face-on head on a square canvas of side ``2.2 * radius_px``; ``straight`` forces (or forbids)
-    short segments stamped as straight lines rather than along the arc."""
+    short segments stamped as straight lines rather than along the arc; glyph heights are drawn from
+    ``glyph_h`` (shares of the rim radius)."""
     size = int(2.2 * radius_px)
     c = size / 2
     segs = segments if segments is not None else sample_layout(rng)
@@ -160,7 +161,7 @@ def render_head(rng: np.random.Generator, *, radius_px: int = 100, segments: lis
         depth += np.clip(1 - r / rng.uniform(0.04, 0.08), 0, 1)
 
     text_band = (primer + 0.06, 0.9)
-    glyph_h = float(rng.uniform(*GLYPH_H)) * radius_px
+    glyph_h = float(rng.uniform(*glyph_h)) * radius_px
     r_text = ((text_band[0] + text_band[1]) / 2 + rng.normal(0, 0.03)) * radius_px
     joined = "".join(s.glyphs for s in segs)
     font_path = str(rng.choice(fonts.fonts_for(joined) or fonts.font_paths()))

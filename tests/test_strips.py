@@ -117,3 +117,15 @@ def test_make_strips_writes_a_shard_at_the_asked_size(tmp_path, monkeypatch):
     assert d["spans"].shape == (n_segments, 2)
     assert (d["spans"][:, 0] >= -1).all() and (d["spans"][:, 1] <= 384 + 1).all()
     assert d["spans"][:, 1].max() > 320  # spans are in the wider strip's columns
+
+
+def test_glyph_height_range_sets_the_stamp_size():
+    """The same head drawn with glyphs of 0.12 and of 0.22 rim radii: the larger stamps take wider arcs."""
+    from datasets.headstamp import render_head
+    from datasets.sampler import Segment
+
+    segs = [Segment("539", "539"), Segment("83", "83")]
+    small, large = (render_head(np.random.default_rng(5), segments=segs, straight=False, glyph_h=(h, h))
+                    for h in (0.12, 0.22))
+    for a, b in zip(small.segments, large.segments):
+        assert (b.end_rad - b.start_rad) > 1.4 * (a.end_rad - a.start_rad)
