@@ -1,6 +1,7 @@
 """Painted lot markings on fresh renders (never the evaluation set): lines found, lot lines read exactly.
 
-    python bench/lots.py [--detector DIR] [--recognizer DIR] [--n 30] [--seed 606] [--craft | --cut]
+    python bench/lots.py [--detector DIR] [--recognizer DIR] [--n 30] [--seed 606] [--faded] [--no-zoom]
+                         [--views BY ...] [--craft | --cut]
 
 Scenes per level from ``datasets.lots.render_marking``: markings filling the photo (as in close-ups), markings
 set into a wider 960x540 or 640x480 frame (``in_frame``, as in video stills and scene photos), and markings whose
@@ -11,7 +12,9 @@ ones. ``--craft`` instead compares the lines found by our detector with those of
 (its offline English package's weights, its own word-to-line merging) on the same scenes. ``--cut`` reads
 markings whose lot line runs off both sides of the photo (``tight_photo``: 8-20 % of it lost on the left, 5-15 %
 on the right) with and without the look at the image set in a border: a lot read counts as found when it lies on
-the true lot line, and as right in the middle when it holds the lot's fourth to sixth characters.
+the true lot line, and as right in the middle when it holds the lot's fourth to sixth characters. ``--faded``
+fades one end of every lot line (``datasets.lots.fade_end``); ``--views`` sets the reader's longer views of
+each line (``LotReaderConfig.views``).
 """
 
 from __future__ import annotations
@@ -38,11 +41,11 @@ from model.runtime import OnnxNet  # noqa: E402
 SETTINGS = ("filling", "in frame", "circled")
 
 
-def scene_for(setting: str, rng: np.random.Generator, level: str) -> MarkingScene:
+def scene_for(setting: str, rng: np.random.Generator, level: str, *, faded: bool = False) -> MarkingScene:
     if setting == "circled":
         lot = LotText(GENERATORS["circled-factory-lot-year"](rng), True, "circled-factory-lot-year")
-        return render_marking(rng, level=level, lot=lot)
-    scene = render_marking(rng, level=level)
+        return render_marking(rng, level=level, lot=lot, faded_end=faded)
+    scene = render_marking(rng, level=level, faded_end=faded)
     return in_frame(scene, rng) if setting == "in frame" else scene
 
 
@@ -84,7 +87,7 @@ def compare_craft(reader: LotReader, a: argparse.Namespace) -> None:
             rng = np.random.default_rng([a.seed, SETTINGS.index(setting), LEVELS.index(level)])
             n_lines, hits, secs = 0, [0, 0], [0.0, 0.0]
             for _ in range(a.n):
-                scene = scene_for(setting, rng, level)
+                scene = scene_for(setting, rng, level, faded=a.faded)
                 n_lines += len(scene.lines)
                 for k, detect in enumerate((reader.detect, craft)):
                     t0 = time.perf_counter()
@@ -122,14 +125,19 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=606)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--no-zoom", action="store_true", help="no second, magnified look at small markings")
+    ap.add_argument("--views", type=float, nargs="*", default=list(LotReaderConfig.views),
+                    help="also read each line in boxes these many line heights longer at each end")
     ap.add_argument("--craft", action="store_true", help="compare line finding with EasyOCR's CRAFT")
     ap.add_argument("--cut", action="store_true", help="lot lines cut by the frame, with and without the border look")
+    ap.add_argument("--faded", action="store_true", help="one end of every lot line faded (datasets.lots.fade_end)")
     a = ap.parse_args()
-    cfg = LotReaderConfig(zoom_gain=math.inf) if a.no_zoom else LotReaderConfig()
+    cfg = LotReaderConfig(zoom_gain=math.inf if a.no_zoom else LotReaderConfig.zoom_gain,
+                          views=tuple(a.views))
     reader = LotReader(OnnxNet(load_bundle(a.detector), threads=a.threads),
                        OnnxNet(load_bundle(a.recognizer), threads=a.threads), cfg)
     print(f"detector {a.detector}, recognizer {a.recognizer}, zoom {'off' if a.no_zoom else 'on'}, "
-          f"{a.n} markings per cell, seed {a.seed}\n")
+          f"longer views {cfg.views}, "
+          f"{a.n} markings per cell, seed {a.seed}{', lot lines with a faded end' if a.faded else ''}\n")
     if a.craft:
         compare_craft(reader, a)
         return
@@ -145,7 +153,7 @@ def main() -> None:
             n_lines = hit_lines = tight_lines = exact = nbest = flag = 0
             secs = 0.0
             for _ in range(a.n):
-                scene = scene_for(setting, rng, level)
+                scene = scene_for(setting, rng, level, faded=a.faded)
                 t0 = time.perf_counter()
                 reads = reader.read(scene.rgb)
                 secs += time.perf_counter() - t0

@@ -203,6 +203,23 @@ def _damage(cover: np.ndarray, rng: np.random.Generator, level: str) -> np.ndarr
     return out
 
 
+def fade_end(cover: np.ndarray, quad: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Paint coverage with one end of the (upright, unwarped) line in ``quad`` faded: over its last 25-45 %
+    the paint thins linearly to 10-30 % (sun on one side of a crate, a scraped end)."""
+    x0, y0 = np.floor(quad.min(0)).astype(int)
+    x1, y1 = np.ceil(quad.max(0)).astype(int)
+    n = x1 - x0
+    span = max(1, int(n * rng.uniform(0.25, 0.45)))
+    ramp = np.ones(n, np.float32)
+    ramp[n - span:] = np.linspace(1.0, rng.uniform(0.1, 0.3), span)
+    if rng.random() < 0.5:
+        ramp = ramp[::-1]
+    out = cover.copy()
+    pad = max(1, (y1 - y0) // 4)
+    out[max(0, y0 - pad):y1 + pad, x0:x1] *= ramp[None, :out.shape[1] - x0]
+    return out
+
+
 def _warp(rgb: np.ndarray, quads: list[np.ndarray], rng: np.random.Generator, level: str,
           bare: np.ndarray):
     """Cylinder curvature (horizontal), perspective and rotation; the quads follow. Where the turned surface
@@ -238,9 +255,11 @@ def _warp(rgb: np.ndarray, quads: list[np.ndarray], rng: np.random.Generator, le
 
 
 def render_marking(rng: np.random.Generator, *, level: str, width: int | None = None, lot: LotText | None = None,
-                   nomenclature: str | None = None, overpaint: bool | None = None) -> MarkingScene:
+                   nomenclature: str | None = None, overpaint: bool | None = None,
+                   faded_end: bool = False) -> MarkingScene:
     """One marking photo with its lines; ``lot`` and ``nomenclature`` fix those lines (documented cases in
-    tests), ``overpaint`` forces (or forbids) an old marking under a new coat of paint."""
+    tests), ``overpaint`` forces (or forbids) an old marking under a new coat of paint, ``faded_end`` fades
+    one end of the lot line (``fade_end``)."""
     w = int(width or rng.choice([320, 400, 480, 640]))
     h = int(w * rng.uniform(0.5, 0.8))
     lot = lot or sample_lot(rng)
@@ -266,7 +285,10 @@ def render_marking(rng: np.random.Generator, *, level: str, width: int | None = 
         canvas = canvas * keep + coat * add
         bare = np.clip(bare * keep + coat * add, 0, 255).astype(np.uint8)  # the new coat covers all of it
     cover, quads = _paint_layer(h, w, lines, rng, stencil=stencil, font_name=font_name, slant=slant)
-    canvas = _apply_paint(canvas, _damage(cover, rng, level), colour, rng, float(rng.uniform(0.8, 1.0)))
+    cover = _damage(cover, rng, level)
+    if faded_end:
+        cover = fade_end(cover, quads[lines.index((lot.text, lot.circled_factory))], rng)
+    canvas = _apply_paint(canvas, cover, colour, rng, float(rng.uniform(0.8, 1.0)))
     if level != "clean" and rng.random() < 0.3:
         canvas = degrade.occlude(canvas, rng, (w * rng.uniform(0.2, 0.8), h * rng.uniform(0.2, 0.8)), h * 0.3)
     rgb, quads = _warp(np.clip(canvas, 0, 255).astype(np.uint8), quads, rng, level, bare)

@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 
 from datasets.lot_text import GENERATORS, sample_lot
-from datasets.lots import render_marking
+from datasets.lots import fade_end, render_marking
 from model.charset import decode_line, encode_line
 from model.detection.heads import Letterbox
 from model.detection.lines import LineBox, box_of_quad, decode_lines, encode_line_targets, frames
@@ -152,3 +152,23 @@ def test_colour_strips_keep_paint_that_differs_from_its_surface_in_hue():
     ink = flatten_line(np.ascontiguousarray(rgb[..., 1]), quad) < 70  # where the red paint is (low green)
     assert colour[ink].mean() < colour[~ink].mean()  # red is darker than olive, as in luminance
 
+
+
+def test_fade_end_thins_one_end_of_the_line_only():
+    cover = np.zeros((60, 200), np.float32)
+    cover[20:40, 40:160] = 1.0
+    quad = np.float32([[40, 20], [160, 20], [160, 40], [40, 40]])
+    faded = fade_end(cover, quad, np.random.default_rng(1))
+    ends = faded[30, 40], faded[30, 159]
+    assert max(ends) == 1.0 and min(ends) <= 0.3  # one end as painted, the other at 10-30 %
+    assert faded[30, 100] == 1.0  # the middle of the line keeps its paint (the fade spans at most 45 %)
+    assert faded[:5].sum() == 0 and np.array_equal(faded[:, :40], cover[:, :40])
+
+
+def test_a_lengthened_box_keeps_its_centre_and_gains_line_heights_at_each_end():
+    box = LineBox(100.0, 50.0, 40.0, 8.0, 0.3, 0.7)
+    longer = box.lengthened(0.5)
+    assert (longer.cx, longer.cy, longer.half_h, longer.angle_rad, longer.score) == (100.0, 50.0, 8.0, 0.3, 0.7)
+    assert longer.half_len == 40.0 + 0.5 * 16.0
+    q, lq = box.quad(), longer.quad()
+    assert np.allclose(np.linalg.norm(lq[1] - lq[0]) - np.linalg.norm(q[1] - q[0]), 16.0, atol=1e-3)

@@ -119,6 +119,30 @@ def test_make_strips_writes_a_shard_at_the_asked_size(tmp_path, monkeypatch):
     assert d["spans"][:, 1].max() > 320  # spans are in the wider strip's columns
 
 
+def test_load_shards_holds_model_ready_strips_compactly(tmp_path, monkeypatch):
+    """Two shards loaded into one float16 array that matches the reader's own standardisation, labels in order,
+    the strip size recorded; training batches come out as float32."""
+    from model.charset import N_CLASSES
+    from model.nets.crnn import CRNNConfig
+    from model.recognition.preprocess import strips_to_input
+    from training import make_strips
+    from training.recognizer import load_shards
+
+    paths = [tmp_path / f"s{k}.npz" for k in (1, 2)]
+    for seed, out in zip((4, 5), paths):
+        monkeypatch.setattr("sys.argv", ["make_strips", "--seed", str(seed), "--count", "2", "--size", "48", "384",
+                                         "--out", str(out)])
+        make_strips.main()
+    data, hw = load_shards(paths, CRNNConfig(n_classes=N_CLASSES, height_px=48, width_px=384))
+    assert hw == (48, 384) and data.x.shape == (4, 1, 48, 384) and data.x.dtype == np.float16
+    second = np.load(paths[1])
+    want = strips_to_input(list(second["pixels"]), height_px=48, width_px=384)
+    assert np.allclose(data.x[2:].astype(np.float32), want, atol=0.02)
+    assert [parse_text(str(t)) for t in second["texts"]] == data.labels[2:]
+    xb, yb = data.batches(np.random.default_rng(0), 3)
+    assert xb.dtype == np.float32 and xb.shape == (3, 1, 48, 384) and len(yb) == 3
+
+
 def test_glyph_height_range_sets_the_stamp_size():
     """The same head drawn with glyphs of 0.12 and of 0.22 rim radii: the larger stamps take wider arcs."""
     from datasets.headstamp import render_head

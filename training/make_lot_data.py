@@ -11,6 +11,9 @@ Strips are cut as the reader cuts them, from the colours projected on their prin
 instead of round jittered true quads: a detection that frames a true line (``model.detection.lines.frames``)
 gives that line's strip, turned to the true way up; one on no true line gives a strip with an empty target
 (``--false`` of them are kept); one that frames a line only loosely is skipped, its right read unknown.
+``--faded 0.3`` fades one end of the lot line in 30 % of the scenes (``datasets.lots.fade_end``); ``--loose 0.5``
+also cuts half of the true lines from their jittered quad made 0-1 line heights longer at each end (strips with
+plain or faded ground beyond the text, as a box longer than the line gives; their target is the line's text).
 """
 
 from __future__ import annotations
@@ -83,6 +86,8 @@ def main() -> None:
     ap.add_argument("--lines-only", action="store_true", help="skip the detector shard (recognizer data only)")
     ap.add_argument("--detected", action="store_true", help="cut strips where the shipped line detector finds them")
     ap.add_argument("--false", type=float, default=0.3, help="share of false detections kept (with --detected)")
+    ap.add_argument("--faded", type=float, default=0.0, help="share of scenes with one end of the lot line faded")
+    ap.add_argument("--loose", type=float, default=0.0, help="share of true lines also cut from a longer quad")
     a = ap.parse_args()
     rng = np.random.default_rng(a.seed)
     reader = LotReader.from_bundles(threads=1) if a.detected else None
@@ -92,7 +97,8 @@ def main() -> None:
         lot = None
         if rng.random() < a.circled:
             lot = LotText(GENERATORS["circled-factory-lot-year"](rng), True, "circled-factory-lot-year")
-        scene = render_marking(rng, level=level, lot=lot)
+        faded = a.faded > 0 and rng.random() < a.faded  # (no draw when off: older seeds' shards stay the same)
+        scene = render_marking(rng, level=level, lot=lot, faded_end=faded)
         if rng.random() < a.in_frame:
             scene = in_frame(scene, rng)
         truths = [(line.quad, target_text(line.text, line.circled_factory)) for line in scene.lines]
@@ -100,6 +106,8 @@ def main() -> None:
             cuts = detected_quads(reader.detect(scene.rgb), truths, rng, false_share=a.false)
         else:
             cuts = [(jitter_quad(q, rng), t) for q, t in truths]
+        cuts += [(LineBox.of_quad(jitter_quad(q, rng)).lengthened(float(rng.uniform(0, 1))).quad(), t)
+                 for q, t in truths if a.loose > 0 and rng.random() < a.loose]
         for quad, text in cuts:
             strips.append(flatten_line_rgb(scene.rgb, quad, height_px=STRIP_H, width_px=STRIP_W))
             texts.append(text)

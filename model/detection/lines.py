@@ -7,6 +7,7 @@ half-height (output pixels), 5-6 cos and sin of twice the angle, 7 unused.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -36,6 +37,10 @@ class LineBox:
     def meets(self, other: LineBox, *, across: float = 0.5) -> bool:
         """Whether either box's centre lies on the other (within ``across`` of its half-height): one line."""
         return self.contains(other.cx, other.cy, across=across) or other.contains(self.cx, self.cy, across=across)
+
+    def lengthened(self, by: float) -> LineBox:
+        """The same line with ``by`` line heights more at each end (same centre, height, angle and score)."""
+        return dataclasses.replace(self, half_len=self.half_len + by * 2 * self.half_h)
 
     @classmethod
     def of_quad(cls, quad: np.ndarray, score: float = 1.0) -> LineBox:
