@@ -172,3 +172,18 @@ def test_a_lengthened_box_keeps_its_centre_and_gains_line_heights_at_each_end():
     assert longer.half_len == 40.0 + 0.5 * 16.0
     q, lq = box.quad(), longer.quad()
     assert np.allclose(np.linalg.norm(lq[1] - lq[0]) - np.linalg.norm(q[1] - q[0]), 16.0, atol=1e-3)
+
+
+def test_loose_strips_add_a_longer_cut_of_every_line(tmp_path, monkeypatch):
+    """``make_lot_data --loose 1`` cuts every true line of a scene a second time, from a longer quad, with the
+    same text; without it, one strip per line."""
+    from training import make_lot_data
+
+    texts = {}
+    for loose in ("0", "1"):
+        out = tmp_path / f"loose{loose}"
+        monkeypatch.setattr("sys.argv", ["make_lot_data", "--seed", "7", "--count", "1", "--lines-only",
+                                         "--loose", loose, "--out", str(out)])
+        make_lot_data.main()
+        texts[loose] = [str(t) for t in np.load(out / "lines.npz")["texts"]]
+    assert texts["0"] and texts["1"] == texts["0"] + texts["0"]
