@@ -46,7 +46,7 @@ class LotReaderConfig:
     # each line also read in a box this many line heights longer at each end, the reads pooled (for a faded or
     # scraped end the detector leaves out). Off: with lot recognizer v10 it read renders with a faded lot end
     # far better (bench/lots.py --faded --views 0.5: 24 -> 71 of 270) but added characters at the ends of
-    # evaluation-set lines (PG-7V -> PPG-7V)
+    # evaluation-set lines (PG-7V -> PPG-7V); v12, trained on longer cuts too, was no better there
     views: tuple[float, ...] = ()
     # a line both weakly detected and unreadable (mean character probability) is not reported: on renders this
     # drops 39 % of false lines (noisy backgrounds, case-head rims) and 1.5 % of true ones
@@ -109,7 +109,7 @@ class LotReader:
         cut = self.cut_lines(rgb, lines)
         n_first, lines = len(lines), lines + cut
         views = [ln.lengthened(by) for by in self.cfg.views for ln in lines]
-        first = [k < n_first for k in range(len(lines))] * (1 + len(self.cfg.views))
+        first_look = [k < n_first for k in range(len(lines))] * (1 + len(self.cfg.views))
         lines = lines + views
         if not lines:
             return []
@@ -123,8 +123,8 @@ class LotReader:
         x = strips_to_input(strips, height_px=h, width_px=w)
         logits = self.net.batched(x, self.cfg.batch)
         reads = [self._line(ln, quads[k], logits[2 * k], logits[2 * k + 1]) for k, ln in enumerate(lines)]
-        kept = [(ln, r) for ln, r, sure in zip(lines, reads, first) if r is not None and not self._noise(r)
-                and (sure or r.mean_char_prob >= self.cfg.frame_readable)]
+        kept = [(ln, r) for ln, r, first in zip(lines, reads, first_look) if r is not None and not self._noise(r)
+                and (first or r.mean_char_prob >= self.cfg.frame_readable)]
         return _label_lot(_merge_duplicates([ln for ln, _ in kept], [r for _, r in kept]))
 
     def _noise(self, line: LineRead) -> bool:
