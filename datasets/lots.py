@@ -286,8 +286,9 @@ def render_marking(rng: np.random.Generator, *, level: str, width: int | None = 
         bare = np.clip(bare * keep + coat * add, 0, 255).astype(np.uint8)  # the new coat covers all of it
     cover, quads = _paint_layer(h, w, lines, rng, stencil=stencil, font_name=font_name, slant=slant)
     cover = _damage(cover, rng, level)
+    lot_k = lines.index((lot.text, lot.circled_factory))
     if faded_end:
-        cover = fade_end(cover, quads[lines.index((lot.text, lot.circled_factory))], rng)
+        cover = fade_end(cover, quads[lot_k], rng)
     canvas = _apply_paint(canvas, cover, colour, rng, float(rng.uniform(0.8, 1.0)))
     if level != "clean" and rng.random() < 0.3:
         canvas = degrade.occlude(canvas, rng, (w * rng.uniform(0.2, 0.8), h * rng.uniform(0.2, 0.8)), h * 0.3)
@@ -296,8 +297,7 @@ def render_marking(rng: np.random.Generator, *, level: str, width: int | None = 
     if level != "clean" and rng.random() < 0.4:
         rgb = degrade.downscale(rgb, rng, diameter_px=float(w), min_diameter_px=float(w) * 0.35)
     rgb = degrade.photometric(lv, seed=int(rng.integers(2**31)))(image=rgb)["image"]
-    truths = tuple(LineTruth(text, "lot" if k == lines.index((lot.text, lot.circled_factory)) else "text",
-                             circled, q.astype(np.float32))
+    truths = tuple(LineTruth(text, "lot" if k == lot_k else "text", circled, q.astype(np.float32))
                    for k, ((text, circled), q) in enumerate(zip(lines, quads)))
     return MarkingScene(rgb, truths, level)
 
