@@ -12,20 +12,18 @@ than 0.6 radii from every predicted head.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
+import sys
 from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
-def load_scorer(set_dir: Path):
-    spec = importlib.util.spec_from_file_location("eval_score", set_dir.parent / "score.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+from bench.headstamps import load_scorer  # noqa: E402
 
 
 def read_jsonl(path: Path) -> dict[str, list[dict]]:

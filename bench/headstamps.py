@@ -83,11 +83,16 @@ ENGINES = {"marktrace": run_marktrace, "marktrace-headstamps": run_marktrace_hea
            "rapidocr": run_rapidocr}
 
 
-def _score(set_dir: Path, preds: Path) -> dict:
+def load_scorer(set_dir: Path):
+    """The evaluation set's own scorer module (``score.py`` beside the set)."""
     spec = importlib.util.spec_from_file_location("score", set_dir.parent / "score.py")
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
-    return mod.score(str(set_dir), str(preds))
+    return mod
+
+
+def _score(set_dir: Path, preds: Path) -> dict:
+    return load_scorer(set_dir).score(str(set_dir), str(preds))
 
 
 def main() -> None:
