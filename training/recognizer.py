@@ -70,15 +70,14 @@ def load_shards(paths: list[Path], cfg: CRNNConfig) -> tuple[StripSet, tuple[int
             x[at + k:at + min(n, k + 2000)] = strips_to_input(list(pixels[k:k + 2000]), height_px=cfg.height_px,
                                                               width_px=cfg.width_px)
         at += n
-        texts = [str(t) for t in d["texts"]]
-        labels += [parse_text(t) for t in texts]
+        shard_labels = [parse_text(str(t)) for t in d["texts"]]
+        labels += shard_labels
         if "spans" not in d:  # older shards: no roll augmentation
-            spans += [None] * len(texts)
+            spans += [None] * len(shard_labels)
             continue
-        scale = cfg.width_px / pixels.shape[2]
-        flat = d["spans"] * scale
-        ends = np.cumsum([len(parse_text(t)) for t in texts])
-        spans += [[tuple(map(float, sp)) for sp in flat[e - len(parse_text(t)):e]] for e, t in zip(ends, texts)]
+        flat = d["spans"] * (cfg.width_px / pixels.shape[2])
+        ends = np.cumsum([len(lab) for lab in shard_labels])
+        spans += [[tuple(map(float, sp)) for sp in flat[e - len(lab):e]] for e, lab in zip(ends, shard_labels)]
     return StripSet(x, labels, spans), sizes[0]
 
 
