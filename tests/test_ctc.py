@@ -15,6 +15,16 @@ def test_beam_search_collapses_repeats_and_blanks():
     assert 0 < prob <= 1
 
 
+def test_beam_search_returns_no_impossible_prefix():
+    """A repeated class with no blank between can only be one character: the doubled prefix has probability
+    zero and is not returned to take a place in the n-best list."""
+    five = class_index("5", turned=False)
+    probs = posteriors([BLANK, five, five, BLANK], peak=1.0)
+    hyps = beam_search(probs, beam=8, prune=1e-3)
+    assert [h[0] for h in hyps] == [(five,)]
+    assert hyps[0][1] == pytest.approx(1.0)
+
+
 def test_uncertain_character_keeps_alternatives_in_nbest():
     one, seven, four = (class_index(g, turned=False) for g in "174")
     probs = posteriors([BLANK, one, BLANK, seven, BLANK, four, BLANK])

@@ -36,6 +36,24 @@ def test_ctc_likelihood_equals_the_sum_over_paths():
     assert got[-1] == -np.inf  # seven classes cannot be emitted in six frames
 
 
+def test_ctc_likelihood_holds_on_long_strips_of_unlikely_frames():
+    """Scaled in place every few frames: 300 frames whose posteriors go down to 1e-30 neither underflow nor
+    drift from an independent implementation (torch's CTC loss, in log space)."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(1)
+    logits = rng.normal(0, 25, (300, 12))
+    probs = np.exp(logits - logits.max(1, keepdims=True))
+    probs = np.maximum(probs / probs.sum(1, keepdims=True), 1e-30)
+    probs /= probs.sum(1, keepdims=True)
+    labels = [list(rng.integers(1, 12, n)) for n in (1, 5, 40, 120)]
+    got = ctc_log_likelihood(probs, labels)
+    for lab, ll in zip(labels, got):
+        want = -torch.nn.functional.ctc_loss(
+            torch.from_numpy(np.log(probs))[:, None], torch.tensor([lab]), torch.tensor([300]),
+            torch.tensor([len(lab)]), blank=BLANK, reduction="none", zero_infinity=False).item()
+        assert np.isfinite(ll) and ll == pytest.approx(want, rel=1e-6)
+
+
 def test_align_finds_each_characters_frame_and_probability():
     five, three = class_index("5", turned=False), class_index("3", turned=False)
     probs = posteriors([BLANK, five, five, BLANK, BLANK, three, BLANK, three, BLANK])

@@ -56,50 +56,57 @@ def shares(scored: Iterable[tuple[K, float]], n: int) -> list[tuple[K, float]]:
 def beam_search(probs: np.ndarray, *, beam: int = 8, prune: float = 1e-3) -> list[Beam]:
     """(T, C) posteriors -> up to ``beam`` (classes, probability, per-class probability, per-class frame),
     best first."""
-    beams: dict[tuple[int, ...], _Beam] = {(): _Beam(1.0, 0.0, (), ())}
+    # a beam: [p ending in blank, p ending in its last class, per-class probabilities, per-class frames]
+    beams: dict[tuple[int, ...], list] = {(): [1.0, 0.0, (), ()]}
+    active = probs > prune
+    only_blank = (active.sum(1) == 1) & active[:, BLANK]
+    settled = False  # every prefix already ends in blank after an only-blank frame
     for t in range(probs.shape[0]):
-        row = probs[t]
-        active = np.flatnonzero(row > prune)
-        if len(active) == 1 and active[0] == BLANK:  # only blank: every prefix now ends in blank, ranks kept
-            for b in beams.values():  # (totals already sum to 1, so renormalising leaves them as they are)
-                b.p_blank, b.p_char = b.total, 0.0
+        if only_blank[t]:  # every prefix now ends in blank, ranks kept (totals already sum to 1)
+            if not settled:
+                for b in beams.values():
+                    b[0], b[1] = b[0] + b[1], 0.0
+                settled = True
             continue
-        classes = [(int(c), float(row[c])) for c in active]
-        nxt: dict[tuple[int, ...], _Beam] = {}
-        for prefix, b in beams.items():
+        settled = False
+        row = probs[t]
+        classes = [(int(c), float(row[c])) for c in np.flatnonzero(active[t])]
+        nxt: dict[tuple[int, ...], list] = {}
+        for prefix, (pb, pc, cp, cf) in beams.items():
+            total = pb + pc
+            last = prefix[-1] if prefix else -1
             for c, p in classes:
                 if c == BLANK:
-                    _add(nxt, prefix, b.char_probs, b.char_frames, blank=b.total * p)
-                    continue
-                last = prefix[-1] if prefix else None
-                grown = (prefix + (c,), b.char_probs + (p,), b.char_frames + (t,))
-                if c == last:  # a repeat continues the same character; a new one needs a blank between
-                    probs_same = b.char_probs[:-1] + (max(b.char_probs[-1], p),)
-                    frames_same = b.char_frames[:-1] + ((t,) if p > b.char_probs[-1] else b.char_frames[-1:])
-                    _add(nxt, prefix, probs_same, frames_same, char=b.p_char * p)
-                    _add(nxt, *grown, char=b.p_blank * p)
+                    _add(nxt, prefix, cp, cf, total * p, 0.0)
+                elif c == last:  # a repeat continues the same character; a new one needs a blank between
+                    if p > cp[-1]:
+                        _add(nxt, prefix, cp[:-1] + (p,), cf[:-1] + (t,), 0.0, pc * p)
+                    else:
+                        _add(nxt, prefix, cp, cf, 0.0, pc * p)
+                    if pb > 0.0:
+                        _add(nxt, prefix + (c,), cp + (p,), cf + (t,), 0.0, pb * p)
                 else:
-                    _add(nxt, *grown, char=b.total * p)
-        ranked = sorted(nxt.items(), key=lambda kv: kv[1].total, reverse=True)[:beam]
-        norm = sum(b.total for _, b in ranked) or 1.0
+                    _add(nxt, prefix + (c,), cp + (p,), cf + (t,), 0.0, total * p)
+        ranked = sorted(nxt.items(), key=lambda kv: kv[1][0] + kv[1][1], reverse=True)[:beam]
+        norm = sum(b[0] + b[1] for _, b in ranked) or 1.0
         for _, b in ranked:
-            b.p_blank /= norm
-            b.p_char /= norm
+            b[0] /= norm
+            b[1] /= norm
         beams = dict(ranked)
-    out = sorted(beams.items(), key=lambda kv: kv[1].total, reverse=True)
-    return [(k, b.total, b.char_probs, b.char_frames) for k, b in out]
+    out = sorted(beams.items(), key=lambda kv: kv[1][0] + kv[1][1], reverse=True)
+    return [(k, b[0] + b[1], b[2], b[3]) for k, b in out]
 
 
-def _add(beams: dict, prefix: tuple[int, ...], char_probs: tuple[float, ...], char_frames: tuple[int, ...], *,
-         blank: float = 0.0, char: float = 0.0) -> None:
+def _add(beams: dict, prefix: tuple[int, ...], char_probs: tuple[float, ...], char_frames: tuple[int, ...],
+         blank: float, char: float) -> None:
     b = beams.get(prefix)
     if b is None:
-        beams[prefix] = _Beam(blank, char, char_probs, char_frames)
+        beams[prefix] = [blank, char, char_probs, char_frames]
         return
-    b.p_blank += blank
-    b.p_char += char
-    if len(char_probs) == len(b.char_probs):
-        b.char_probs = tuple(max(x, y) for x, y in zip(b.char_probs, char_probs))
+    b[0] += blank
+    b[1] += char
+    if len(char_probs) == len(b[2]):
+        b[2] = tuple(max(x, y) for x, y in zip(b[2], char_probs))
 
 
 def segment_centre(frames: list[int], n_frames: int) -> float:

@@ -11,6 +11,8 @@ import numpy as np
 
 from model.charset import BLANK
 
+_RESCALE_EVERY = 4  # frames between rescalings of the forward variables
+
 
 def _extended(labels: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Blank-interleaved label arrays (N, S) padded with blanks, their lengths, and where a skip over a blank
@@ -43,25 +45,33 @@ def ctc_log_likelihood(probs: np.ndarray, labels: Sequence[Sequence[int]]) -> np
     ext, lengths, skip = _extended(labels)
     n, s = ext.shape
     p = probs[:, ext]  # (T, N, S)
-    alpha = np.zeros((n, s))
-    alpha[:, 0] = p[0, :, 0]
+    jump = skip.astype(np.float64)
+    alpha = np.zeros((n, s + 2))  # two leading zero states: a state's two predecessors are always there
+    alpha[:, 2] = p[0, :, 0]
     if s > 1:
-        alpha[:, 1] = p[0, :, 1]
+        alpha[:, 3] = p[0, :, 1]
     log_scale = np.zeros(n)
-    jump = skip[:, 2:].astype(np.float64)
     for t in range(1, p.shape[0]):
-        nxt = alpha.copy()
-        nxt[:, 1:] += alpha[:, :-1]
-        nxt[:, 2:] += alpha[:, :-2] * jump
+        nxt = alpha[:, 2:] + alpha[:, 1:-1]
+        nxt += alpha[:, :-2] * jump
         nxt *= p[t]
-        c = nxt.sum(1)
-        c[c <= 0] = 1.0
-        alpha = nxt / c[:, None]
-        log_scale += np.log(c)
+        alpha[:, 2:] = nxt
+        if t % _RESCALE_EVERY == 0:  # posteriors are >= ~1e-45 (float32), so a few frames cannot underflow
+            _rescale(alpha, log_scale)
+    _rescale(alpha, log_scale)
     rows = np.arange(n)
-    end = alpha[rows, lengths - 1] + np.where(lengths > 1, alpha[rows, np.maximum(lengths - 2, 0)], 0.0)
+    end = alpha[rows, lengths + 1] + np.where(lengths > 1, alpha[rows, lengths], 0.0)
     with np.errstate(divide="ignore"):
         return np.log(end) + log_scale
+
+
+
+def _rescale(alpha: np.ndarray, log_scale: np.ndarray) -> None:
+    """Divide each row by its sum (rows that are all zero stay), adding the log of the sums to ``log_scale``."""
+    c = alpha.sum(1)
+    c[c <= 0] = 1.0
+    alpha /= c[:, None]
+    log_scale += np.log(c)
 
 
 def ctc_align(probs: np.ndarray, labels: Sequence[int]) -> tuple[tuple[float, ...], tuple[int, ...]]:
@@ -73,18 +83,19 @@ def ctc_align(probs: np.ndarray, labels: Sequence[int]) -> tuple[tuple[float, ..
     ext, skip = ext[0], skip[0]
     t_len, s = probs.shape[0], len(ext)
     logp = np.log(np.maximum(probs[:, ext], 1e-30))
-    delta = np.full(s, -np.inf)
-    delta[0] = logp[0, 0]
+    delta = np.full(s + 2, -np.inf)  # two leading impossible states: a state's two predecessors are always there
+    delta[2] = logp[0, 0]
     if s > 1:
-        delta[1] = logp[0, 1]
+        delta[3] = logp[0, 1]
+    jump_cost = np.where(skip, 0.0, -np.inf)
     back = np.zeros((t_len, s), np.int64)
     idx = np.arange(s)
     for t in range(1, t_len):
-        stay, step = delta, np.concatenate(([-np.inf], delta[:-1]))
-        jump = np.where(skip, np.concatenate(([-np.inf, -np.inf], delta[:-2])), -np.inf)
-        choice = np.argmax(np.stack([stay, step, jump]), axis=0)
+        moves = np.stack((delta[2:], delta[1:-1], delta[:-2] + jump_cost))  # stay, step, jump
+        choice = moves.argmax(0)
         back[t] = idx - choice
-        delta = np.stack([stay, step, jump])[choice, idx] + logp[t]
+        delta[2:] = moves[choice, idx] + logp[t]
+    delta = delta[2:]
     state = s - 1 if s == 1 or delta[s - 1] >= delta[s - 2] else s - 2
     if not np.isfinite(delta[state]):
         return (), ()

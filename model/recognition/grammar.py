@@ -70,8 +70,13 @@ def _neighbours(vocabulary: tuple[str, ...], s: str) -> tuple[str, ...]:
                  and set(v) & set(s))
 
 
-def _classes(h: Hypothesis) -> list[int]:
-    return encode_strip(list(zip(h.segments, h.turned)))
+def _classes(h: Hypothesis) -> tuple[int, ...]:
+    return _strip_classes(h.segments, h.turned)
+
+
+@functools.lru_cache(maxsize=8192)
+def _strip_classes(segments: tuple[str, ...], turned: tuple[bool, ...]) -> tuple[int, ...]:
+    return tuple(encode_strip(list(zip(segments, turned))))
 
 
 def rescore(probs: np.ndarray, hyps: list[Hypothesis], lexicon: HeadstampLexicon, *,
