@@ -37,6 +37,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=4242)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--persian", action="store_true", help="Iranian-style heads only")
+    ap.add_argument("--misreads", action="store_true", help="also list each crop not read exactly: stamped, read")
     ap.add_argument("--glyph-h", type=float, nargs=2, metavar=("LO", "HI"),
                     help=f"glyph height range, share of the rim radius (renderer: {GLYPH_H})")
     a = ap.parse_args()
@@ -46,6 +47,7 @@ def main() -> None:
     print(f"recognizer {a.recognizer}, {a.n} {'Persian-digit ' if a.persian else ''}crops per level, seed {a.seed}, "
           f"glyphs {glyph_h} of the rim radius\n")
     print("| level | exact | in n-best | ms/crop |\n|---|---|---|---|")
+    missed: list[tuple[str, tuple[str, ...], list[tuple[str, ...]]]] = []
     for level in LEVELS:
         rng = np.random.default_rng([a.seed, LEVELS.index(level)])
         exact = nbest = 0
@@ -58,9 +60,14 @@ def main() -> None:
             t0 = time.perf_counter()
             reads = reader.read(scene.rgb)
             secs += time.perf_counter() - t0
-            exact += any(cyclic_key(r.best.segments) == want for r in reads)
+            hit = any(cyclic_key(r.best.segments) == want for r in reads)
+            exact += hit
+            if a.misreads and not hit:
+                missed.append((level, scene.heads[0].clockwise_labels(), [r.best.segments for r in reads]))
             nbest += any(cyclic_key(c.segments) == want for r in reads for c in r.candidates)
         print(f"| {level} | {exact}/{a.n} | {nbest}/{a.n} | {1000 * secs / a.n:.0f} |")
+    for level, stamped, read in missed:
+        print(f"{level}: stamped {' / '.join(stamped)}; read {'; '.join(' / '.join(r) for r in read) or 'nothing'}")
 
 
 if __name__ == "__main__":

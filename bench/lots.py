@@ -1,7 +1,7 @@
 """Painted lot markings on fresh renders (never the evaluation set): lines found, lot lines read exactly.
 
     python bench/lots.py [--detector DIR] [--recognizer DIR] [--n 30] [--seed 606] [--faded] [--no-zoom]
-                         [--views BY ...] [--craft | --cut]
+                         [--views BY ...] [--colour-axes N] [--craft | --cut]
 
 Scenes per level from ``datasets.lots.render_marking``: markings filling the photo (as in close-ups), markings
 set into a wider 960x540 or 640x480 frame (``in_frame``, as in video stills and scene photos), and markings whose
@@ -14,7 +14,8 @@ markings whose lot line runs off both sides of the photo (``tight_photo``: 8-20 
 on the right) with and without the look at the image set in a border: a lot read counts as found when it lies on
 the true lot line, and as right in the middle when it holds the lot's fourth to sixth characters. ``--faded``
 fades one end of every lot line (``datasets.lots.fade_end``); ``--views`` sets the reader's longer views of
-each line (``LotReaderConfig.views``).
+each line (``LotReaderConfig.views``); ``--colour-axes 2`` also reads each line on its colours' second principal
+axis (``LotReaderConfig.colour_axes``).
 """
 
 from __future__ import annotations
@@ -127,16 +128,22 @@ def main() -> None:
     ap.add_argument("--no-zoom", action="store_true", help="no second, magnified look at small markings")
     ap.add_argument("--views", type=float, nargs="*", default=list(LotReaderConfig.views),
                     help="also read each line in boxes these many line heights longer at each end")
+    ap.add_argument("--colour-axes", type=int, default=LotReaderConfig.colour_axes,
+                    help="read each line on this many principal colour axes (LotReaderConfig.colour_axes)")
+    ap.add_argument("--colour-retry-below", type=float, default=LotReaderConfig.colour_retry_below,
+                    help="read a line on the next colour axis when its best read's mean character probability "
+                         "is under this")
     ap.add_argument("--craft", action="store_true", help="compare line finding with EasyOCR's CRAFT")
     ap.add_argument("--cut", action="store_true", help="lot lines cut by the frame, with and without the border look")
     ap.add_argument("--faded", action="store_true", help="one end of every lot line faded (datasets.lots.fade_end)")
     a = ap.parse_args()
     cfg = LotReaderConfig(zoom_gain=math.inf if a.no_zoom else LotReaderConfig.zoom_gain,
-                          views=tuple(a.views))
+                          views=tuple(a.views), colour_axes=a.colour_axes,
+                          colour_retry_below=a.colour_retry_below)
     reader = LotReader(OnnxNet(load_bundle(a.detector), threads=a.threads),
                        OnnxNet(load_bundle(a.recognizer), threads=a.threads), cfg)
     print(f"detector {a.detector}, recognizer {a.recognizer}, zoom {'off' if a.no_zoom else 'on'}, "
-          f"longer views {cfg.views}, "
+          f"longer views {cfg.views}, colour axes {cfg.colour_axes} (retry below {cfg.colour_retry_below}), "
           f"{a.n} markings per cell, seed {a.seed}{', lot lines with a faded end' if a.faded else ''}\n")
     if a.craft:
         compare_craft(reader, a)

@@ -12,7 +12,7 @@ from model.charset import decode_line, encode_line
 from model.detection.heads import Letterbox
 from model.detection.lines import LineBox, box_of_quad, decode_lines, encode_line_targets, frames
 from model.matching.formats import parse_lot
-from model.rectify.lines import flatten_line, flatten_line_rgb, quad_axes, turn_quad
+from model.rectify.lines import flatten_line, flatten_line_colours, flatten_line_rgb, quad_axes, turn_quad
 from training.make_lot_data import detected_quads
 
 
@@ -152,6 +152,26 @@ def test_colour_strips_keep_paint_that_differs_from_its_surface_in_hue():
     ink = flatten_line(np.ascontiguousarray(rgb[..., 1]), quad) < 70  # where the red paint is (low green)
     assert colour[ink].mean() < colour[~ink].mean()  # red is darker than olive, as in luminance
 
+
+
+def test_the_second_colour_axis_shows_paint_the_surfaces_blotches_hide():
+    """Yellow paint on tan-and-grey camouflage: the blotches vary most, so the first axis shows them and loses
+    the paint; the second axis shows it. Contrast: the paint's mean against the tan ground's, in units of the
+    strip's spread."""
+    rgb = np.zeros((60, 200, 3), np.uint8)
+    rgb[:] = (170, 150, 110)  # tan
+    rgb[:, 60:130] = (70, 75, 70)  # a grey-green blotch across the line
+    cv2.putText(rgb, "191/06", (20, 42), cv2.FONT_HERSHEY_SIMPLEX, 1.0, (200, 180, 40), 3)  # yellow
+    quad = np.float32([[5, 12], [195, 12], [195, 50], [5, 50]])
+    first, second = flatten_line_colours(rgb, quad, axes=2)
+    assert np.array_equal(first, flatten_line_rgb(rgb, quad))
+    yellow = np.abs(flatten_line(rgb, quad).astype(int) - (200, 180, 40)).sum(-1) < 60
+    blotch = flatten_line(np.ascontiguousarray(rgb[..., 0]), quad) < 120
+
+    def contrast(strip: np.ndarray) -> float:  # yellow against the tan around it (the fill is tan too)
+        return float(abs(strip[yellow & ~blotch].mean() - strip[~yellow & ~blotch].mean()) / strip.std())
+
+    assert contrast(second) > 4 * contrast(first)  # measured 4.85 against 0.45
 
 
 def test_fade_end_thins_one_end_of_the_line_only():

@@ -55,7 +55,8 @@ def shares(scored: Iterable[tuple[K, float]], n: int) -> list[tuple[K, float]]:
 
 def beam_search(probs: np.ndarray, *, beam: int = 8, prune: float = 1e-3) -> list[Beam]:
     """(T, C) posteriors -> up to ``beam`` (classes, probability, per-class probability, per-class frame),
-    best first."""
+    best first; prefixes of probability zero (a repeat with no blank between) are dropped. Classes under
+    ``prune`` at a frame are not expanded, and a run of frames where only blank passes is taken in one step."""
     # a beam: [p ending in blank, p ending in its last class, per-class probabilities, per-class frames]
     beams: dict[tuple[int, ...], list] = {(): [1.0, 0.0, (), ()]}
     active = probs > prune
@@ -87,7 +88,8 @@ def beam_search(probs: np.ndarray, *, beam: int = 8, prune: float = 1e-3) -> lis
                         _add(nxt, prefix + (c,), cp + (p,), cf + (t,), 0.0, pb * p)
                 else:
                     _add(nxt, prefix + (c,), cp + (p,), cf + (t,), 0.0, total * p)
-        ranked = sorted(nxt.items(), key=lambda kv: kv[1][0] + kv[1][1], reverse=True)[:beam]
+        ranked = [kv for kv in sorted(nxt.items(), key=lambda kv: kv[1][0] + kv[1][1], reverse=True)[:beam]
+                  if kv[1][0] + kv[1][1] > 0.0] or list(nxt.items())[:1]
         norm = sum(b[0] + b[1] for _, b in ranked) or 1.0
         for _, b in ranked:
             b[0] /= norm

@@ -61,16 +61,28 @@ def flatten_line_rgb(rgb: np.ndarray, quad: np.ndarray, *, height_px: int = 32, 
     """Like :func:`flatten_line` from an RGB image, the colours projected on their principal axis over the
     strip (signed like luminance), so that paint that differs from its surface in hue more than in brightness
     (red on olive drab) keeps its contrast; (height_px, width_px) uint8."""
+    return flatten_line_colours(rgb, quad, height_px=height_px, width_px=width_px)[0]
+
+
+def flatten_line_colours(rgb: np.ndarray, quad: np.ndarray, *, height_px: int = 32, width_px: int = 320,
+                         axes: int = 1) -> list[np.ndarray]:
+    """The line warped once and projected on each of its colours' first ``axes`` principal axes, largest
+    variance first, each stretched to 0-255 and signed like luminance. The first axis follows whatever varies
+    most, which on camouflage or rust is the surface's blotches; paint whose colour differs from them in
+    another direction (yellow on tan-and-grey camouflage) shows on the second."""
     chans = flatten_line(rgb, quad, height_px=height_px, width_px=width_px).astype(np.float32)
     px = chans.reshape(-1, 3)
     centred = px - px.mean(0)
-    _, vecs = np.linalg.eigh(centred.T @ centred)
-    axis = vecs[:, -1]
-    if axis @ LUMA < 0:
-        axis = -axis
-    proj = (centred @ axis).reshape(chans.shape[:2])
-    lo, hi = float(proj.min()), float(proj.max())
-    return np.round((proj - lo) * (255.0 / max(hi - lo, 1e-6))).astype(np.uint8)
+    _, vecs = np.linalg.eigh(centred.T @ centred)  # ascending variance
+    out = []
+    for k in range(min(axes, 3)):
+        axis = vecs[:, -1 - k]
+        if axis @ LUMA < 0:
+            axis = -axis
+        proj = (centred @ axis).reshape(chans.shape[:2])
+        lo, hi = float(proj.min()), float(proj.max())
+        out.append(np.round((proj - lo) * (255.0 / max(hi - lo, 1e-6))).astype(np.uint8))
+    return out
 
 
 def turn_quad(quad: np.ndarray) -> np.ndarray:
