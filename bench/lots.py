@@ -1,7 +1,7 @@
 """Painted lot markings on fresh renders (never the evaluation set): lines found, lot lines read exactly.
 
     python bench/lots.py [--detector DIR] [--recognizer DIR] [--n 30] [--seed 606] [--faded] [--no-zoom]
-                         [--views BY ...] [--colour-axes N] [--craft | --cut]
+                         [--views BY ...] [--colour-axes N] [--colour-retry-below P] [--craft | --cut]
 
 Scenes per level from ``datasets.lots.render_marking``: markings filling the photo (as in close-ups), markings
 set into a wider 960x540 or 640x480 frame (``in_frame``, as in video stills and scene photos), and markings whose
@@ -14,8 +14,9 @@ markings whose lot line runs off both sides of the photo (``tight_photo``: 8-20 
 on the right) with and without the look at the image set in a border: a lot read counts as found when it lies on
 the true lot line, and as right in the middle when it holds the lot's fourth to sixth characters. ``--faded``
 fades one end of every lot line (``datasets.lots.fade_end``); ``--views`` sets the reader's longer views of
-each line (``LotReaderConfig.views``); ``--colour-axes 2`` also reads each line on its colours' second principal
-axis (``LotReaderConfig.colour_axes``).
+each line (``LotReaderConfig.views``); ``--colour-axes 1`` reads each line on its colours' first principal axis
+only (the reader's default also reads the second, ``LotReaderConfig.colour_axes``), ``--colour-retry-below P``
+reads a line on the second only when its best read on the first has a mean character probability under P.
 """
 
 from __future__ import annotations
