@@ -1,6 +1,6 @@
 """Painted lot markings on fresh renders (never the evaluation set): lines found, lot lines read exactly.
 
-    python bench/lots.py [--detector DIR] [--recognizer DIR] [--n 30] [--seed 606] [--faded] [--no-zoom]
+    python bench/lots.py [--detector DIR] [--recognizer DIR] [--n 30] [--seed 606] [--faded] [--camouflage] [--no-zoom]
                          [--views BY ...] [--colour-axes N] [--colour-retry-below P] [--craft | --cut]
 
 Scenes per level from ``datasets.lots.render_marking``: markings filling the photo (as in close-ups), markings
@@ -16,7 +16,8 @@ the true lot line, and as right in the middle when it holds the lot's fourth to 
 fades one end of every lot line (``datasets.lots.fade_end``); ``--views`` sets the reader's longer views of
 each line (``LotReaderConfig.views``); ``--colour-axes 1`` reads each line on its colours' first principal axis
 only (the reader's default also reads the second, ``LotReaderConfig.colour_axes``), ``--colour-retry-below P``
-reads a line on the second only when its best read on the first has a mean character probability under P.
+reads a line on the second only when its best read on the first has a mean character probability under P;
+``--camouflage`` puts every marking on a surface in woodland camouflage (``datasets.lots.camouflage``).
 """
 
 from __future__ import annotations
@@ -43,11 +44,12 @@ from model.runtime import OnnxNet  # noqa: E402
 SETTINGS = ("filling", "in frame", "circled")
 
 
-def scene_for(setting: str, rng: np.random.Generator, level: str, *, faded: bool = False) -> MarkingScene:
+def scene_for(setting: str, rng: np.random.Generator, level: str, *, faded: bool = False,
+              camo: bool | None = None) -> MarkingScene:
     if setting == "circled":
         lot = LotText(GENERATORS["circled-factory-lot-year"](rng), True, "circled-factory-lot-year")
-        return render_marking(rng, level=level, lot=lot, faded_end=faded)
-    scene = render_marking(rng, level=level, faded_end=faded)
+        return render_marking(rng, level=level, lot=lot, faded_end=faded, camo=camo)
+    scene = render_marking(rng, level=level, faded_end=faded, camo=camo)
     return in_frame(scene, rng) if setting == "in frame" else scene
 
 
@@ -89,7 +91,7 @@ def compare_craft(reader: LotReader, a: argparse.Namespace) -> None:
             rng = np.random.default_rng([a.seed, SETTINGS.index(setting), LEVELS.index(level)])
             n_lines, hits, secs = 0, [0, 0], [0.0, 0.0]
             for _ in range(a.n):
-                scene = scene_for(setting, rng, level, faded=a.faded)
+                scene = scene_for(setting, rng, level, faded=a.faded, camo=a.camouflage or None)
                 n_lines += len(scene.lines)
                 for k, detect in enumerate((reader.detect, craft)):
                     t0 = time.perf_counter()
@@ -137,6 +139,7 @@ def main() -> None:
     ap.add_argument("--craft", action="store_true", help="compare line finding with EasyOCR's CRAFT")
     ap.add_argument("--cut", action="store_true", help="lot lines cut by the frame, with and without the border look")
     ap.add_argument("--faded", action="store_true", help="one end of every lot line faded (datasets.lots.fade_end)")
+    ap.add_argument("--camouflage", action="store_true", help="every surface in woodland camouflage")
     a = ap.parse_args()
     cfg = LotReaderConfig(zoom_gain=math.inf if a.no_zoom else LotReaderConfig.zoom_gain,
                           views=tuple(a.views), colour_axes=a.colour_axes,
@@ -145,7 +148,8 @@ def main() -> None:
                        OnnxNet(load_bundle(a.recognizer), threads=a.threads), cfg)
     print(f"detector {a.detector}, recognizer {a.recognizer}, zoom {'off' if a.no_zoom else 'on'}, "
           f"longer views {cfg.views}, colour axes {cfg.colour_axes} (retry below {cfg.colour_retry_below}), "
-          f"{a.n} markings per cell, seed {a.seed}{', lot lines with a faded end' if a.faded else ''}\n")
+          f"{a.n} markings per cell, seed {a.seed}{', lot lines with a faded end' if a.faded else ''}"
+          f"{', every surface camouflaged' if a.camouflage else ''}\n")
     if a.craft:
         compare_craft(reader, a)
         return
@@ -161,7 +165,7 @@ def main() -> None:
             n_lines = hit_lines = tight_lines = exact = nbest = flag = 0
             secs = 0.0
             for _ in range(a.n):
-                scene = scene_for(setting, rng, level, faded=a.faded)
+                scene = scene_for(setting, rng, level, faded=a.faded, camo=a.camouflage or None)
                 t0 = time.perf_counter()
                 reads = reader.read(scene.rgb)
                 secs += time.perf_counter() - t0

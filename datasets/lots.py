@@ -56,8 +56,9 @@ class MarkingScene:
         return next((line for line in self.lines if line.kind == "lot"), None)
 
 
-def surface(h: int, w: int, rng: np.random.Generator, name: str) -> np.ndarray:
-    """(H, W, 3) float32 painted metal or wood."""
+def surface(h: int, w: int, rng: np.random.Generator, name: str, *, camo: bool | None = None) -> np.ndarray:
+    """(H, W, 3) float32 painted metal or wood; ``camo`` forces woodland camouflage over it (True) or forbids
+    patches and camouflage (False); None draws them at random."""
     base = np.array(SURFACES[name], np.float32) * rng.uniform(0.8, 1.15, 3)
     out = np.zeros((h, w, 3), np.float32) + base
     noise = cv2.resize(rng.normal(0, 1, (max(2, h // 6), max(2, w // 6))).astype(np.float32), (w, h))
@@ -68,9 +69,12 @@ def surface(h: int, w: int, rng: np.random.Generator, name: str) -> np.ndarray:
         plank = int(rng.integers(h // 5, h // 2))
         for y in range(int(rng.integers(0, plank)), h, plank):
             out[y:y + max(1, h // 150)] *= 0.45  # gap between planks
-    if rng.random() < 0.3:
-        out = degrade.paint(out, rng, float(rng.uniform(0.3, 0.7)))  # camouflage patches
-    elif rng.random() < 0.3:
+    if camo is None:
+        if rng.random() < 0.3:
+            out = degrade.paint(out, rng, float(rng.uniform(0.3, 0.7)))  # camouflage patches
+        elif rng.random() < 0.3:
+            out = camouflage(out, rng)
+    elif camo:
         out = camouflage(out, rng)
     return out
 
@@ -256,10 +260,10 @@ def _warp(rgb: np.ndarray, quads: list[np.ndarray], rng: np.random.Generator, le
 
 def render_marking(rng: np.random.Generator, *, level: str, width: int | None = None, lot: LotText | None = None,
                    nomenclature: str | None = None, overpaint: bool | None = None,
-                   faded_end: bool = False) -> MarkingScene:
+                   faded_end: bool = False, camo: bool | None = None) -> MarkingScene:
     """One marking photo with its lines; ``lot`` and ``nomenclature`` fix those lines (documented cases in
     tests), ``overpaint`` forces (or forbids) an old marking under a new coat of paint, ``faded_end`` fades
-    one end of the lot line (``fade_end``)."""
+    one end of the lot line (``fade_end``), ``camo`` forces (or forbids) camouflage on the surface."""
     w = int(width or rng.choice([320, 400, 480, 640]))
     h = int(w * rng.uniform(0.5, 0.8))
     lot = lot or sample_lot(rng)
@@ -269,7 +273,7 @@ def render_marking(rng: np.random.Generator, *, level: str, width: int | None = 
     for _ in range(int(rng.integers(0, 2))):
         lines.append((sample_other(rng), False))
     surf = str(rng.choice(list(SURFACES)))
-    canvas = surface(h, w, rng, surf)
+    canvas = surface(h, w, rng, surf, camo=camo)
     bare = np.clip(canvas, 0, 255).astype(np.uint8)
     stencil = rng.random() < 0.6
     font_name = str(rng.choice(FONT_NAMES[:3] if stencil else FONT_NAMES))

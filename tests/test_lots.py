@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 
 from datasets.lot_text import GENERATORS, sample_lot
-from datasets.lots import fade_end, render_marking
+from datasets.lots import fade_end, render_marking, surface
 from model.charset import decode_line, encode_line
 from model.detection.heads import Letterbox
 from model.detection.lines import LineBox, box_of_quad, decode_lines, encode_line_targets, frames
@@ -172,6 +172,14 @@ def test_the_second_colour_axis_shows_paint_the_surfaces_blotches_hide():
         return float(abs(strip[yellow & ~blotch].mean() - strip[~yellow & ~blotch].mean()) / strip.std())
 
     assert contrast(second) > 4 * contrast(first)  # measured 4.85 against 0.45
+
+
+def test_a_surface_can_be_forced_into_camouflage_or_kept_plain():
+    """``camo=True`` covers the surface in large drab blobs (its colours vary far more than the plain paint's
+    texture), ``camo=False`` keeps it plain; the same seed otherwise."""
+    plain = surface(120, 240, np.random.default_rng(3), "sand", camo=False)
+    camo = surface(120, 240, np.random.default_rng(3), "sand", camo=True)
+    assert camo.reshape(-1, 3).std(0).mean() > 3 * plain.reshape(-1, 3).std(0).mean()
 
 
 def test_fade_end_thins_one_end_of_the_line_only():
