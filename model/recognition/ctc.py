@@ -9,25 +9,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Hashable, Iterable
-from dataclasses import dataclass
 from typing import TypeVar
 
 import numpy as np
 
 from model.charset import BLANK, SEP_INDEX, class_glyph
 from model.structures import Hypothesis
-
-
-@dataclass
-class _Beam:
-    p_blank: float  # probability of the prefix ending in blank
-    p_char: float  # probability of the prefix ending in its last class
-    char_probs: tuple[float, ...]
-    char_frames: tuple[int, ...]  # frame where each character peaked
-
-    @property
-    def total(self) -> float:
-        return self.p_blank + self.p_char
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:

@@ -65,7 +65,6 @@ def ctc_log_likelihood(probs: np.ndarray, labels: Sequence[Sequence[int]]) -> np
         return np.log(end) + log_scale
 
 
-
 def _rescale(alpha: np.ndarray, log_scale: np.ndarray) -> None:
     """Divide each row by its sum (rows that are all zero stay), adding the log of the sums to ``log_scale``."""
     c = alpha.sum(1)
