@@ -117,6 +117,25 @@ def test_rescoring_keeps_an_unknown_code_the_network_is_sure_of():
     assert rescore(probs, hyps, HeadstampLexicon.from_seeds())[0].segments == ("FB", "71")
 
 
+def test_a_calibre_read_without_its_point_is_the_calibre():
+    """The network is sure of '762 61' with no point: that read is reported as calibre '7.62' with its score (an
+    unknown code's), the likeliest; the point's probability, from its alignment, stays as low as the network
+    has it. Without calibre '7.62' in the lexicon the read stays '762'."""
+    lex = HeadstampLexicon.from_seeds()
+    assert lex.undotted["762"] == "7.62" and "9MM" not in lex.undotted.values()
+    path = [BLANK]
+    for g in "762|61":
+        path += [SEP_INDEX if g == "|" else class_index(g, turned=False), BLANK]
+    probs = posteriors(path, peak=0.97)
+    hyps = [to_hypothesis(*b, probs.shape[0]) for b in beam_search(probs)]
+    assert hyps[0].segments == ("762", "61")
+    ranked = rescore(probs, hyps, lex)
+    assert ranked[0].segments == ("7.62", "61") and not any("762" in h.segments for h in ranked)
+    bare = rescore(probs, hyps, HeadstampLexicon(lex.codes - {"7.62"}))
+    assert bare[0].segments == ("762", "61") and ranked[0].score == pytest.approx(bare[0].score)
+    assert aligned(probs, ranked[0]).char_probs[0][1] < 0.05
+
+
 def _line_posteriors(text: str, peak: float = 0.9) -> np.ndarray:
     """Posteriors spelling ``text`` on a painted-line strip, a blank frame between characters."""
     path = [BLANK]

@@ -3,6 +3,9 @@ calibres as stamped (seeds/calibres.csv), two-digit years, Iranian Solar Hijri y
 a headstamp has 2 to 4 such codes. Reads are rescored as CTC likelihood (the recognizer's own evidence for the
 exact class sequence) plus this prior, and a read whose segment fits none of these is also tried with the
 known codes a few edits away. Unknown codes stay possible, only less likely: the seeds do not list every maker.
+A calibre's point is a dot a fraction of a glyph wide, the first thing wear, blur or a coarse strip loses: a read
+of a calibre without its points (``762``, scored as an unknown code) is reported as the calibre (``7.62``), so that
+its probability mass joins the calibre's.
 """
 
 from __future__ import annotations
@@ -40,6 +43,12 @@ class HeadstampLexicon:
         """Every known segment text but symbols: codes, two-digit years, Solar Hijri years 1300-1409."""
         years = [f"{y:02d}" for y in range(100)] + [str(y) for y in range(1300, 1410)]
         return tuple(sorted(self.codes | set(years)))
+
+    @functools.cached_property
+    def undotted(self) -> dict[str, str]:
+        """Known codes with points (calibres such as ``7.62``) by their text without them, where that text is
+        no known code itself."""
+        return {c.replace(".", ""): c for c in self.codes if "." in c and c.replace(".", "") not in self.codes}
 
     def known(self, segment: str) -> bool:
         return _known(self.codes, segment)
@@ -82,7 +91,8 @@ def _strip_classes(segments: tuple[str, ...], turned: tuple[bool, ...]) -> tuple
 def rescore(probs: np.ndarray, hyps: list[Hypothesis], lexicon: HeadstampLexicon, *,
             expand: int = 3) -> list[Hypothesis]:
     """Hypotheses of one strip (strip order, as decoded from ``probs``) rescored as CTC log-likelihood plus the
-    lexicon's log prior, best first. The top ``expand`` hypotheses' unknown segments are also tried as each
+    lexicon's log prior, best first, calibres read without their points given them (a read may then come
+    twice). The top ``expand`` hypotheses' unknown segments are also tried as each
     neighbouring known text (same orientation), then the best two per segment together. A hypothesis made here
     has no per-character probabilities or positions until :func:`aligned` gives it them."""
     probs = blank_runs_collapsed(probs)
@@ -104,7 +114,14 @@ def rescore(probs: np.ndarray, hyps: list[Hypothesis], lexicon: HeadstampLexicon
             mixed += [_with(m, i, b.segments[i]) for m in mixed for b in best]
         combos += mixed
     _extend(probs, pool, lexicon, combos)
-    return sorted(pool.values(), key=lambda h: -h.score)
+    return sorted((_dotted(h, lexicon) for h in pool.values()), key=lambda h: -h.score)
+
+
+def _dotted(h: Hypothesis, lexicon: HeadstampLexicon) -> Hypothesis:
+    """A hypothesis with its calibres read without their points given them (score unchanged; per-character
+    probabilities dropped, for :func:`aligned` to give the dotted read its own)."""
+    segs = tuple(lexicon.undotted.get(normalise_glyphs(s), s) for s in h.segments)
+    return h if segs == h.segments else Hypothesis(segs, (), h.turned, h.score)
 
 
 def _key(h: Hypothesis) -> tuple[tuple[str, ...], tuple[bool, ...]]:
