@@ -1,6 +1,7 @@
 """Painted lot markings on fresh renders (never the evaluation set): lines found, lot lines read exactly.
 
-    python bench/lots.py [--detector DIR] [--recognizer DIR] [--n 30] [--seed 606] [--faded] [--camouflage] [--no-zoom]
+    python bench/lots.py [--detector DIR] [--recognizer DIR] [--n 30] [--seed 606] [--faded] [--close] [--camouflage]
+                         [--no-zoom]
                          [--views BY ...] [--colour-axes N] [--colour-retry-below P] [--craft | --cut]
 
 Scenes per level from ``datasets.lots.render_marking``: markings filling the photo (as in close-ups), markings
@@ -17,7 +18,9 @@ fades one end of every lot line (``datasets.lots.fade_end``); ``--views`` sets t
 each line (``LotReaderConfig.views``); ``--colour-axes 1`` reads each line on its colours' first principal axis
 only (the reader's default also reads the second, ``LotReaderConfig.colour_axes``), ``--colour-retry-below P``
 reads a line on the second only when its best read on the first has a mean character probability under P;
-``--camouflage`` puts every marking on a surface in woodland camouflage (``datasets.lots.camouflage``).
+``--camouflage`` puts every marking on a surface in woodland camouflage (``datasets.lots.camouflage``); ``--close``
+crops every photo that the marking fills at its sides to its lines (``datasets.lots.framed_close``: the lines whole,
+the longest reaching the photo's edge).
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from datasets.lot_text import GENERATORS, LotText  # noqa: E402
-from datasets.lots import LEVELS, MarkingScene, in_frame, render_marking, tight_photo  # noqa: E402
+from datasets.lots import LEVELS, MarkingScene, framed_close, in_frame, render_marking, tight_photo  # noqa: E402
 from model.bundle import LINE_DETECTOR, LINE_RECOGNIZER, load_bundle  # noqa: E402
 from model.detection.lines import LineBox, box_of_quad, frames  # noqa: E402
 from model.lot_reader import LotReader, LotReaderConfig  # noqa: E402
@@ -45,12 +48,15 @@ SETTINGS = ("filling", "in frame", "circled")
 
 
 def scene_for(setting: str, rng: np.random.Generator, level: str, *, faded: bool = False,
-              camo: bool | None = None) -> MarkingScene:
+              camo: bool | None = None, close: bool = False) -> MarkingScene:
     if setting == "circled":
         lot = LotText(GENERATORS["circled-factory-lot-year"](rng), True, "circled-factory-lot-year")
-        return render_marking(rng, level=level, lot=lot, faded_end=faded, camo=camo)
-    scene = render_marking(rng, level=level, faded_end=faded, camo=camo)
-    return in_frame(scene, rng) if setting == "in frame" else scene
+        scene = render_marking(rng, level=level, lot=lot, faded_end=faded, camo=camo)
+    else:
+        scene = render_marking(rng, level=level, faded_end=faded, camo=camo)
+    if setting == "in frame":
+        return in_frame(scene, rng)
+    return framed_close(scene, rng) if close else scene
 
 
 def found(truth_quad: np.ndarray, lines) -> bool:
@@ -91,7 +97,7 @@ def compare_craft(reader: LotReader, a: argparse.Namespace) -> None:
             rng = np.random.default_rng([a.seed, SETTINGS.index(setting), LEVELS.index(level)])
             n_lines, hits, secs = 0, [0, 0], [0.0, 0.0]
             for _ in range(a.n):
-                scene = scene_for(setting, rng, level, faded=a.faded, camo=a.camouflage or None)
+                scene = scene_for(setting, rng, level, faded=a.faded, camo=a.camouflage or None, close=a.close)
                 n_lines += len(scene.lines)
                 for k, detect in enumerate((reader.detect, craft)):
                     t0 = time.perf_counter()
@@ -139,6 +145,7 @@ def main() -> None:
     ap.add_argument("--craft", action="store_true", help="compare line finding with EasyOCR's CRAFT")
     ap.add_argument("--cut", action="store_true", help="lot lines cut by the frame, with and without the border look")
     ap.add_argument("--faded", action="store_true", help="one end of every lot line faded (datasets.lots.fade_end)")
+    ap.add_argument("--close", action="store_true", help="photos filled by the marking cropped to its lines")
     ap.add_argument("--camouflage", action="store_true", help="every surface in woodland camouflage")
     a = ap.parse_args()
     cfg = LotReaderConfig(zoom_gain=math.inf if a.no_zoom else LotReaderConfig.zoom_gain,
@@ -149,7 +156,8 @@ def main() -> None:
     print(f"detector {a.detector}, recognizer {a.recognizer}, zoom {'off' if a.no_zoom else 'on'}, "
           f"longer views {cfg.views}, colour axes {cfg.colour_axes} (retry below {cfg.colour_retry_below}), "
           f"{a.n} markings per cell, seed {a.seed}{', lot lines with a faded end' if a.faded else ''}"
-          f"{', every surface camouflaged' if a.camouflage else ''}\n")
+          f"{', every surface camouflaged' if a.camouflage else ''}"
+          f"{', photos cropped to their lines' if a.close else ''}\n")
     if a.craft:
         compare_craft(reader, a)
         return
@@ -165,7 +173,7 @@ def main() -> None:
             n_lines = hit_lines = tight_lines = exact = nbest = flag = 0
             secs = 0.0
             for _ in range(a.n):
-                scene = scene_for(setting, rng, level, faded=a.faded, camo=a.camouflage or None)
+                scene = scene_for(setting, rng, level, faded=a.faded, camo=a.camouflage or None, close=a.close)
                 t0 = time.perf_counter()
                 reads = reader.read(scene.rgb)
                 secs += time.perf_counter() - t0

@@ -317,6 +317,19 @@ def cut_by_frame(scene: MarkingScene, *, left: float, right: float) -> MarkingSc
     return MarkingScene(scene.rgb[:, a:b].copy(), lines, scene.level)
 
 
+def framed_close(scene: MarkingScene, rng: np.random.Generator, *,
+                 spare: tuple[float, float] = (0.0, 0.5)) -> MarkingScene:
+    """The photo cropped at its sides to its painted lines, ``spare`` line heights (drawn per side) left beyond
+    the outermost line ends: a close-up that fills the frame, every line whole but reaching the photo's edge."""
+    quads = np.stack([ln.quad for ln in scene.lines])
+    line_h = float(np.median([np.linalg.norm(q[3] - q[0]) for q in quads]))
+    w = scene.rgb.shape[1]
+    a = int(max(0.0, quads[..., 0].min() - rng.uniform(*spare) * line_h))
+    b = int(min(w, math.ceil(quads[..., 0].max() + rng.uniform(*spare) * line_h)))
+    lines = tuple(dataclasses.replace(ln, quad=(ln.quad - [a, 0]).astype(np.float32)) for ln in scene.lines)
+    return MarkingScene(scene.rgb[:, a:b].copy(), lines, scene.level)
+
+
 def tight_photo(scene: MarkingScene, rng: np.random.Generator) -> MarkingScene:
     """``cut_by_frame`` with 8-20 % of the lot line lost on the left and 5-15 % on the right."""
     return cut_by_frame(scene, left=float(rng.uniform(0.08, 0.2)), right=float(rng.uniform(0.05, 0.15)))

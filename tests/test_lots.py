@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 
 from datasets.lot_text import GENERATORS, sample_lot
-from datasets.lots import fade_end, render_marking, surface
+from datasets.lots import fade_end, framed_close, render_marking, surface
 from model.charset import decode_line, encode_line
 from model.detection.heads import Letterbox
 from model.detection.lines import LineBox, box_of_quad, decode_lines, encode_line_targets, frames
@@ -191,6 +191,22 @@ def test_fade_end_thins_one_end_of_the_line_only():
     assert max(ends) == 1.0 and min(ends) <= 0.3  # one end as painted, the other at 10-30 %
     assert faded[30, 100] == 1.0  # the middle of the line keeps its paint (the fade spans at most 45 %)
     assert faded[:5].sum() == 0 and np.array_equal(faded[:, :40], cover[:, :40])
+
+
+def test_a_close_framed_photo_keeps_every_line_whole_up_to_its_edges():
+    """Cropped at the sides to its lines: the outermost line ends lie within half a line height of the photo's
+    edges, every quad inside the photo and on the same pixels as before the crop."""
+    rng = np.random.default_rng(8)
+    for _ in range(6):
+        scene = render_marking(rng, level="clean")
+        close = framed_close(scene, rng)
+        quads = np.stack([ln.quad for ln in close.lines])
+        line_h = float(np.median([np.linalg.norm(q[3] - q[0]) for q in quads]))
+        w = close.rgb.shape[1]
+        assert 0 <= quads[..., 0].min() <= 0.5 * line_h + 1 and w - 0.5 * line_h - 1 <= quads[..., 0].max() <= w
+        a = int(round(scene.lines[0].quad[0, 0] - close.lines[0].quad[0, 0]))
+        assert np.array_equal(close.rgb, scene.rgb[:, a:a + w])
+        assert [ln.text for ln in close.lines] == [ln.text for ln in scene.lines]
 
 
 def test_a_lengthened_box_keeps_its_centre_and_gains_line_heights_at_each_end():

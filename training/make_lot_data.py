@@ -11,6 +11,8 @@ Strips are cut as the reader cuts them, from the colours projected on their prin
 instead of round jittered true quads: a detection that frames a true line (``model.detection.lines.frames``)
 gives that line's strip, turned to the true way up; one on no true line gives a strip with an empty target
 (``--false`` of them are kept); one that frames a line only loosely is skipped, its right read unknown.
+``--close 0.3`` crops 30 % of the photos at their sides to their lines (``datasets.lots.framed_close``: every line
+whole, the longest reaching the photo's edge).
 ``--faded 0.3`` fades one end of the lot line in 30 % of the scenes (``datasets.lots.fade_end``); ``--loose 0.5``
 also cuts half of the true lines from their jittered quad made 0-1 line heights longer at each end (strips with
 plain or faded ground beyond the text, as a box longer than the line gives; their target is the line's text).
@@ -25,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from datasets.lot_text import GENERATORS, LotText
-from datasets.lots import LEVELS, in_frame, render_marking
+from datasets.lots import LEVELS, framed_close, in_frame, render_marking
 from model.detection.heads import letterbox
 from model.detection.lines import LineBox, frames
 from model.lot_reader import LotReader
@@ -87,6 +89,8 @@ def main() -> None:
     ap.add_argument("--detected", action="store_true", help="cut strips where the shipped line detector finds them")
     ap.add_argument("--false", type=float, default=0.3, help="share of false detections kept (with --detected)")
     ap.add_argument("--faded", type=float, default=0.0, help="share of scenes with one end of the lot line faded")
+    ap.add_argument("--close", type=float, default=0.0,
+                    help="share of photos cropped at the sides to their lines")
     ap.add_argument("--loose", type=float, default=0.0, help="share of true lines also cut from a longer quad")
     a = ap.parse_args()
     rng = np.random.default_rng(a.seed)
@@ -99,7 +103,9 @@ def main() -> None:
             lot = LotText(GENERATORS["circled-factory-lot-year"](rng), True, "circled-factory-lot-year")
         faded = a.faded > 0 and rng.random() < a.faded  # (no draw when off: older seeds' shards stay the same)
         scene = render_marking(rng, level=level, lot=lot, faded_end=faded)
-        if rng.random() < a.in_frame:
+        if a.close > 0 and rng.random() < a.close:  # (no draw when off: older seeds' shards stay the same)
+            scene = framed_close(scene, rng)
+        elif rng.random() < a.in_frame:
             scene = in_frame(scene, rng)
         truths = [(line.quad, target_text(line.text, line.circled_factory)) for line in scene.lines]
         if reader is not None:
