@@ -1,8 +1,8 @@
 """Painted lot markings on fresh renders (never the evaluation set): lines found, lot lines read exactly.
 
     python bench/lots.py [--detector DIR] [--recognizer DIR] [--n 30] [--seed 606] [--faded] [--close] [--camouflage]
-                         [--no-zoom]
-                         [--views BY ...] [--colour-axes N] [--colour-retry-below P] [--craft | --cut]
+                         [--no-zoom] [--views BY ...] [--extend BY] [--extend-sure P] [--colour-axes N]
+                         [--colour-retry-below P] [--craft | --cut]
 
 Scenes per level from ``datasets.lots.render_marking``: markings filling the photo (as in close-ups), markings
 set into a wider 960x540 or 640x480 frame (``in_frame``, as in video stills and scene photos), and markings whose
@@ -14,10 +14,12 @@ ones. ``--craft`` instead compares the lines found by our detector with those of
 markings whose lot line runs off both sides of the photo (``tight_photo``: 8-20 % of it lost on the left, 5-15 %
 on the right) with and without the look at the image set in a border: a lot read counts as found when it lies on
 the true lot line, and as right in the middle when it holds the lot's fourth to sixth characters. ``--faded``
-fades one end of every lot line (``datasets.lots.fade_end``); ``--views`` sets the reader's longer views of
-each line (``LotReaderConfig.views``); ``--colour-axes 1`` reads each line on its colours' first principal axis
-only (the reader's default also reads the second, ``LotReaderConfig.colour_axes``), ``--colour-retry-below P``
-reads a line on the second only when its best read on the first has a mean character probability under P;
+fades one end of every lot line (``datasets.lots.fade_end``); ``--views`` sets the reader's longer views of each
+line (``LotReaderConfig.views``), ``--extend`` and ``--extend-sure`` its longer box whose read replaces a line's
+when it only adds sure characters at the ends (``LotReaderConfig.extend_by``, ``extend_sure``); ``--colour-axes
+1`` reads each line on its colours' first principal axis only (the reader's default also reads the second,
+``LotReaderConfig.colour_axes``), ``--colour-retry-below P`` reads a line on the second only when its best read
+on the first has a mean character probability under P;
 ``--camouflage`` puts every marking on a surface in woodland camouflage (``datasets.lots.camouflage``); ``--close``
 crops every photo that the marking fills at its sides to its lines (``datasets.lots.framed_close``: the lines whole,
 the longest reaching the photo's edge).
@@ -137,6 +139,10 @@ def main() -> None:
     ap.add_argument("--no-zoom", action="store_true", help="no second, magnified look at small markings")
     ap.add_argument("--views", type=float, nargs="*", default=list(LotReaderConfig.views),
                     help="also read each line in boxes these many line heights longer at each end")
+    ap.add_argument("--extend", type=float, default=LotReaderConfig.extend_by,
+                    help="read each line also in a box this many line heights longer at each end, kept when it "
+                         "only adds sure characters at the ends")
+    ap.add_argument("--extend-sure", type=float, default=LotReaderConfig.extend_sure)
     ap.add_argument("--colour-axes", type=int, default=LotReaderConfig.colour_axes,
                     help="read each line on this many principal colour axes (LotReaderConfig.colour_axes)")
     ap.add_argument("--colour-retry-below", type=float, default=LotReaderConfig.colour_retry_below,
@@ -149,12 +155,14 @@ def main() -> None:
     ap.add_argument("--camouflage", action="store_true", help="every surface in woodland camouflage")
     a = ap.parse_args()
     cfg = LotReaderConfig(zoom_gain=math.inf if a.no_zoom else LotReaderConfig.zoom_gain,
-                          views=tuple(a.views), colour_axes=a.colour_axes,
+                          views=tuple(a.views), extend_by=a.extend, extend_sure=a.extend_sure,
+                          colour_axes=a.colour_axes,
                           colour_retry_below=a.colour_retry_below)
     reader = LotReader(OnnxNet(load_bundle(a.detector), threads=a.threads),
                        OnnxNet(load_bundle(a.recognizer), threads=a.threads), cfg)
     print(f"detector {a.detector}, recognizer {a.recognizer}, zoom {'off' if a.no_zoom else 'on'}, "
-          f"longer views {cfg.views}, colour axes {cfg.colour_axes} (retry below {cfg.colour_retry_below}), "
+          f"longer views {cfg.views}, extended by {cfg.extend_by} (sure {cfg.extend_sure}), "
+          f"colour axes {cfg.colour_axes} (retry below {cfg.colour_retry_below}), "
           f"{a.n} markings per cell, seed {a.seed}{', lot lines with a faded end' if a.faded else ''}"
           f"{', every surface camouflaged' if a.camouflage else ''}"
           f"{', photos cropped to their lines' if a.close else ''}\n")

@@ -61,6 +61,11 @@ class LotReaderConfig:
     # far better (bench/lots.py --faded --views 0.5: 24 -> 71 of 270) but added characters at the ends of
     # evaluation-set lines (PG-7V -> PPG-7V); v12, trained on longer cuts too, was no better there
     views: tuple[float, ...] = ()
+    # each line is also read in a box ``extend_by`` line heights longer at each end, and that read replaces the
+    # line's own when it holds the line's read whole and every character it adds reads at least ``extend_sure``
+    # (a faded end the detector left out, where the views above would pool in ground read as characters)
+    extend_by: float = 0.0
+    extend_sure: float = 0.9
     # each line is read on its colours' first ``colour_axes`` principal axes (colour bundles only), the likeliest
     # read kept: the first axis follows whatever varies most, on camouflage the surface's blotches, and paint
     # that differs from them in another direction (yellow on tan-and-green) shows on the second. A line is read
@@ -132,7 +137,9 @@ class LotReader:
         n_first, lines = len(lines), lines + cut
         views = [ln.lengthened(by) for by in self.cfg.views for ln in lines]
         first_look = [k < n_first for k in range(len(lines))] * (1 + len(self.cfg.views))
+        longer = [ln.lengthened(self.cfg.extend_by) for ln in lines] if self.cfg.extend_by > 0 else []
         lines = lines + views
+        n_read, lines = len(lines), lines + longer
         if not lines:
             return []
         h, w = self.input_hw
@@ -153,6 +160,11 @@ class LotReader:
             for (i, _), b in zip(todo, looks):
                 if b is not None and (best[i] is None or b.beams[0][1] > best[i].beams[0][1]):
                     best[i] = b
+        for k, (ln, b) in enumerate(zip(longer, best[n_read:])):
+            if best[k] is not None and b is not None and extends(best[k].beams[0], b.beams[0],
+                                                                 sure=self.cfg.extend_sure):
+                lines[k], best[k] = ln, b
+        lines, best = lines[:n_read], best[:n_read]
         reads = [None if b is None else self._line(ln, b) for ln, b in zip(lines, best)]
         kept = [(ln, r) for ln, r, first in zip(lines, reads, first_look) if r is not None and not self._noise(r)
                 and (first or r.mean_char_prob >= self.cfg.frame_readable)]
@@ -200,6 +212,19 @@ class LotReader:
         text, circled = normalise_marking(raw)
         return LineRead("text", tuple((float(x), float(y)) for x, y in quad), text, tuple(char_probs), cands,
                         circled, detection_score=ln.score)
+
+
+def extends(short: Beam, longer: Beam, *, sure: float) -> bool:
+    """Whether a longer box's read holds a line's read whole and adds characters only at its ends, each at
+    least ``sure`` (beams as from :func:`beam_search`: classes first, per-class probabilities third)."""
+    a, b = short[0], longer[0]
+    if not a or len(b) <= len(a):
+        return False
+    for i in range(len(b) - len(a) + 1):
+        if b[i:i + len(a)] == a:
+            added = longer[2][:i] + longer[2][i + len(a):]
+            return min(added) >= sure
+    return False
 
 
 def in_border(rgb: np.ndarray, frac: float) -> tuple[np.ndarray, tuple[int, int]]:

@@ -10,7 +10,8 @@ import pytest
 
 from datasets.lot_text import LotText
 from datasets.lots import render_marking, tight_photo
-from model.lot_reader import LotReader, LotReaderConfig, _label_lot, in_border, reaches_frame
+from model.charset import encode_line
+from model.lot_reader import LotReader, LotReaderConfig, _label_lot, extends, in_border, reaches_frame
 from model.matching.matcher import LotMatcher, line_candidates
 from model.matching.store import Registry, default_url
 from model.pipeline import MarkingReader, _painted_heads, circle_in_line
@@ -270,6 +271,21 @@ def test_longer_views_read_lots_with_a_faded_end(reader):
             lot = _lot_read(r.read(scene.rgb))
             right[k] += lot is not None and lot.text == scene.lot.text
     assert right["views"] >= right["plain"] + 2, right
+
+
+def _beam(text: str, probs: list[float]) -> tuple:
+    classes = tuple(encode_line(text))
+    return classes, 0.5, tuple(probs), tuple(range(len(classes)))
+
+
+def test_a_longer_box_replaces_a_read_only_with_sure_characters_at_its_ends():
+    short = _beam("92-07-2", [0.9] * 7)
+    assert extends(short, _beam("92-07-20", [0.8] * 7 + [0.95]), sure=0.9)
+    assert extends(short, _beam("192-07-20", [0.97] + [0.5] * 7 + [0.92]), sure=0.9)
+    assert not extends(short, _beam("92-07-20", [0.9] * 7 + [0.6]), sure=0.9)  # an unsure end: ground, a scrape
+    assert not extends(short, _beam("92-01-20", [0.99] * 8), sure=0.9)  # reads the line differently
+    assert not extends(short, _beam("92-07-2", [0.99] * 7), sure=0.9)  # adds nothing
+    assert not extends(_beam("", []), _beam("7", [0.99]), sure=0.9)
 
 
 def _yellow_on_camouflage(seed: int) -> np.ndarray:
