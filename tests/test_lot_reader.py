@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from datasets.lot_text import LotText
-from datasets.lots import render_marking, tight_photo
+from datasets.lots import cut_by_frame, render_marking
 from model.charset import encode_line
 from model.lot_reader import LotReader, LotReaderConfig, _label_lot, extends, in_border, reaches_frame
 from model.matching.matcher import LotMatcher, line_candidates
@@ -239,28 +239,29 @@ def test_a_designation_is_never_taken_for_the_lot():
 
 def test_lines_cut_by_the_frame_are_found(reader):
     """Lot lines that run off both sides of a tight photo: the look at the image set in a border finds lines
-    the plain look misses (on 30 clean renders of seed 3 the plain look found 26 lot lines, the reader 29)."""
+    the plain look misses. Line detector v5, trained on photos cropped close to their lines, finds all 12 lot
+    lines of tight photos (8-20 % and 5-15 % of the lot line cut) by itself; with a quarter and a fifth of the
+    line cut it finds 11 of 12, the reader 12."""
     plain = LotReader(reader.detector, reader.net, LotReaderConfig(frame_pad=0.0))
     rng = np.random.default_rng(3)
     found = {"plain": 0, "framed": 0}
     middle = 0
     for _ in range(12):
         scene = render_marking(rng, level="clean")
-        cut = tight_photo(scene, rng)
+        cut = cut_by_frame(scene, left=0.25, right=0.2)
         assert cut.rgb.shape[1] < scene.rgb.shape[1]
         lots = {k: _lot_read(r.read(cut.rgb)) for k, r in (("plain", plain), ("framed", reader))}
         for k, lot in lots.items():
             found[k] += lot is not None
         middle += lots["framed"] is not None and cut.lot.text[3:6] in lots["framed"].text
-    assert found["framed"] >= 10 and found["framed"] > found["plain"], found
+    assert found["framed"] >= 11 and found["framed"] > found["plain"], found
     assert middle >= 7
 
 
-def test_longer_views_read_lots_with_a_faded_end(reader):
-    """One end of the lot line faded: the detector frames only the part still painted, and reading each line
-    also in a box half a line height longer at each end (``views``) reads more of those lots whole (12 clean
-    renders of seed 6 with lot recognizer v10: 2 without the views, 5 with; seeds 4 and 5: 4 / 6, 2 / 4; all on
-    the first colour axis only)."""
+def test_lots_with_a_faded_end_are_read_whole(reader):
+    """One end of the lot line faded: line detector v4 framed only the part still painted and the reader read 2
+    of these 12 clean renders (seed 6, first colour axis only) exactly, 5 with the longer views; v5, trained on
+    such lines, frames them whole: 9 exactly, 10 with the views (``views``, off by default)."""
     plain = LotReader(reader.detector, reader.net, dataclasses.replace(reader.cfg, colour_axes=1))
     viewed = LotReader(reader.detector, reader.net, dataclasses.replace(plain.cfg, views=(0.5,)))
     rng = np.random.default_rng(6)
@@ -270,7 +271,7 @@ def test_longer_views_read_lots_with_a_faded_end(reader):
         for k, r in (("plain", plain), ("views", viewed)):
             lot = _lot_read(r.read(scene.rgb))
             right[k] += lot is not None and lot.text == scene.lot.text
-    assert right["views"] >= right["plain"] + 2, right
+    assert right["plain"] >= 8 and right["views"] >= right["plain"], right
 
 
 def _beam(text: str, probs: list[float]) -> tuple:
