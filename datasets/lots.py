@@ -313,6 +313,11 @@ def cut_by_frame(scene: MarkingScene, *, left: float, right: float) -> MarkingSc
     x0, x1 = float(q[:, 0].min()), float(q[:, 0].max())
     a = max(0, int(x0 + left * (x1 - x0)))
     b = min(scene.rgb.shape[1], int(math.ceil(x1 - right * (x1 - x0))))
+    return _columns(scene, a, b)
+
+
+def _columns(scene: MarkingScene, a: int, b: int) -> MarkingScene:
+    """The photo's columns a to b, its truths' quads moved with them (whole, even where they leave it)."""
     lines = tuple(dataclasses.replace(ln, quad=(ln.quad - [a, 0]).astype(np.float32)) for ln in scene.lines)
     return MarkingScene(scene.rgb[:, a:b].copy(), lines, scene.level)
 
@@ -326,8 +331,7 @@ def framed_close(scene: MarkingScene, rng: np.random.Generator, *,
     w = scene.rgb.shape[1]
     a = int(max(0.0, quads[..., 0].min() - rng.uniform(*spare) * line_h))
     b = int(min(w, math.ceil(quads[..., 0].max() + rng.uniform(*spare) * line_h)))
-    lines = tuple(dataclasses.replace(ln, quad=(ln.quad - [a, 0]).astype(np.float32)) for ln in scene.lines)
-    return MarkingScene(scene.rgb[:, a:b].copy(), lines, scene.level)
+    return _columns(scene, a, b)
 
 
 def tight_photo(scene: MarkingScene, rng: np.random.Generator) -> MarkingScene:
