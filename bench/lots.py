@@ -2,7 +2,8 @@
 
     python bench/lots.py [--detector DIR] [--recognizer DIR] [--n 30] [--seed 606] [--faded] [--close] [--camouflage]
                          [--no-zoom] [--views BY ...] [--extend BY] [--extend-sure P] [--colour-axes N]
-                         [--colour-retry-below P] [--craft | --cut]
+                         [--colour-retry-below P] [--no-pool] [--jitter H BY ...] [--jitter-below P]
+                         [--craft | --cut]
 
 Scenes per level from ``datasets.lots.render_marking``: markings filling the photo (as in close-ups), markings
 set into a wider 960x540 or 640x480 frame (``in_frame``, as in video stills and scene photos), and markings whose
@@ -19,7 +20,10 @@ line (``LotReaderConfig.views``), ``--extend`` and ``--extend-sure`` its longer 
 when it only adds sure characters at the ends (``LotReaderConfig.extend_by``, ``extend_sure``); ``--colour-axes
 1`` reads each line on its colours' first principal axis only (the reader's default also reads the second,
 ``LotReaderConfig.colour_axes``), ``--colour-retry-below P`` reads a line on the second only when its best read
-on the first has a mean character probability under P;
+on the first has a mean character probability under P; ``--no-pool`` keeps the likeliest look's reads under its
+own posteriors instead of scoring every look's reads under their mixture (``LotReaderConfig.pool``), ``--jitter``
+sets the (height factor, line heights more at each end) pairs of the boxes an unsure line is read in again
+(``LotReaderConfig.jitter``; ``--jitter`` alone: none) and ``--jitter-below P`` which lines are unsure;
 ``--camouflage`` puts every marking on a surface in woodland camouflage (``datasets.lots.camouflage``); ``--close``
 crops every photo that the marking fills at its sides to its lines (``datasets.lots.framed_close``: the lines whole,
 the longest reaching the photo's edge).
@@ -148,6 +152,12 @@ def main() -> None:
     ap.add_argument("--colour-retry-below", type=float, default=LotReaderConfig.colour_retry_below,
                     help="read a line on the next colour axis when its best read's mean character probability "
                          "is under this")
+    ap.add_argument("--pool", action=argparse.BooleanOptionalAction, default=LotReaderConfig.pool,
+                    help="score each line's reads under the mixture of its looks (LotReaderConfig.pool)")
+    ap.add_argument("--jitter", type=float, nargs="*", default=[x for pair in LotReaderConfig.jitter for x in pair],
+                    help="pairs: height factor, line heights more at each end (LotReaderConfig.jitter)")
+    ap.add_argument("--jitter-below", type=float, default=LotReaderConfig.jitter_below,
+                    help="jittered boxes only for lines whose best read's mean character probability is under this")
     ap.add_argument("--craft", action="store_true", help="compare line finding with EasyOCR's CRAFT")
     ap.add_argument("--cut", action="store_true", help="lot lines cut by the frame, with and without the border look")
     ap.add_argument("--faded", action="store_true", help="one end of every lot line faded (datasets.lots.fade_end)")
@@ -157,12 +167,14 @@ def main() -> None:
     cfg = LotReaderConfig(zoom_gain=math.inf if a.no_zoom else LotReaderConfig.zoom_gain,
                           views=tuple(a.views), extend_by=a.extend, extend_sure=a.extend_sure,
                           colour_axes=a.colour_axes,
-                          colour_retry_below=a.colour_retry_below)
+                          colour_retry_below=a.colour_retry_below, pool=a.pool, jitter_below=a.jitter_below,
+                          jitter=tuple(zip(a.jitter[::2], a.jitter[1::2])))
     reader = LotReader(OnnxNet(load_bundle(a.detector), threads=a.threads),
                        OnnxNet(load_bundle(a.recognizer), threads=a.threads), cfg)
     print(f"detector {a.detector}, recognizer {a.recognizer}, zoom {'off' if a.no_zoom else 'on'}, "
           f"longer views {cfg.views}, extended by {cfg.extend_by} (sure {cfg.extend_sure}), "
-          f"colour axes {cfg.colour_axes} (retry below {cfg.colour_retry_below}), "
+          f"colour axes {cfg.colour_axes} (retry below {cfg.colour_retry_below}, pooled {cfg.pool}), "
+          f"jittered boxes {cfg.jitter} (below {cfg.jitter_below}), "
           f"{a.n} markings per cell, seed {a.seed}{', lot lines with a faded end' if a.faded else ''}"
           f"{', every surface camouflaged' if a.camouflage else ''}"
           f"{', photos cropped to their lines' if a.close else ''}\n")

@@ -166,6 +166,24 @@ def test_a_faint_extra_digit_gives_way_to_the_format():
     assert rescore_line(probs, beams, LotPrior(fits_bonus=0.0))[0][0] == "303-18-691"
 
 
+def test_looks_on_two_colour_axes_are_scored_together():
+    """The last digit of '12-14-451' is unsure on both looks: one leans to '7', the other to '9', each at 0.55
+    against '1' at 0.45. Alone each look ranks its own misread first; under the looks' mixture the digit both
+    support wins."""
+    looks = []
+    for other in "79":
+        probs = _line_posteriors("12-14-451")
+        last = 2 * len("12-14-451") - 1  # the last character's frame
+        probs[last] = 0.0
+        probs[last, encode_line(other)[0]], probs[last, encode_line("1")[0]] = 0.55, 0.45
+        looks.append(probs)
+    texts = [decode_line(k) for p in looks for k, *_ in beam_search(p)]
+    assert [rescore_line(p, texts, LotPrior())[0][0] for p in looks] == ["12-14-457", "12-14-459"]
+    ranked = rescore_line(looks, texts, LotPrior())
+    assert ranked[0][0] == "12-14-451"
+    assert {t for t, _ in ranked[:3]} == {"12-14-451", "12-14-457", "12-14-459"}
+
+
 def test_lines_that_are_no_lot_keep_their_read():
     probs = _line_posteriors("PG-7M")
     beams = [decode_line(k) for k, *_ in beam_search(probs)]

@@ -11,6 +11,7 @@ import pytest
 from datasets.lot_text import LotText
 from datasets.lots import cut_by_frame, render_marking
 from model.charset import encode_line
+from model.detection.lines import box_of_quad
 from model.lot_reader import LotReader, LotReaderConfig, _label_lot, extends, in_border, reaches_frame
 from model.matching.matcher import LotMatcher, line_candidates
 from model.matching.store import Registry, default_url
@@ -238,10 +239,11 @@ def test_a_designation_is_never_taken_for_the_lot():
 
 
 def test_lines_cut_by_the_frame_are_found(reader):
-    """Lot lines that run off both sides of a tight photo: the look at the image set in a border finds lines
-    the plain look misses. Line detector v5, trained on photos cropped close to their lines, finds all 12 lot
-    lines of tight photos (8-20 % and 5-15 % of the lot line cut) by itself; with a quarter and a fifth of the
-    line cut it finds 11 of 12, the reader 12."""
+    """Lot lines that run off both sides of a tight photo, a quarter and a fifth of the line cut, are found and
+    their middles read. The look at the image set in a border was added for such lines when line detector v4
+    missed them; v5, trained on photos cropped close to their lines, finds most by itself: with v5 and single
+    looks the plain reader found 11 of these 12, the border look 12; with every look's reads pooled (stop 19)
+    both find 12 (middles right: 10), and on deeper cuts (0.3 and 0.25, 24 renders) 19 and 20."""
     plain = LotReader(reader.detector, reader.net, LotReaderConfig(frame_pad=0.0))
     rng = np.random.default_rng(3)
     found = {"plain": 0, "framed": 0}
@@ -254,8 +256,8 @@ def test_lines_cut_by_the_frame_are_found(reader):
         for k, lot in lots.items():
             found[k] += lot is not None
         middle += lots["framed"] is not None and cut.lot.text[3:6] in lots["framed"].text
-    assert found["framed"] >= 11 and found["framed"] > found["plain"], found
-    assert middle >= 7
+    assert found["framed"] >= 11 and found["framed"] >= found["plain"], found
+    assert middle >= 8
 
 
 def test_lots_with_a_faded_end_are_read_whole(reader):
@@ -330,3 +332,49 @@ def test_border_and_frame_geometry():
     inside = LineBox(50, 25, 30, 5, 0.0, 1.0)  # x from 20 to 80
     assert not reaches_frame(inside, 100, 50, margin=0.02)
     assert reaches_frame(dataclasses.replace(inside, cx=70), 100, 50, margin=0.02)  # ends at x = 100
+
+
+class _Spy(LotReader):
+    """The shipped reader, with every line the detector frames made ``factor`` as high (a detector whose boxes
+    clip the paint's tops and bottoms), recording the boxes each recognizer pass reads."""
+
+    factor = 0.8
+
+    def detect(self, rgb: np.ndarray) -> list:
+        return [dataclasses.replace(ln, half_h=ln.half_h * self.factor) for ln in super().detect(rgb)]
+
+    def _looks(self, rgb, lines):
+        best, seen = super()._looks(rgb, lines)
+        self.passes.append((list(lines), best))
+        return best, seen
+
+
+def test_unsure_lines_are_read_again_in_jittered_boxes(reader):
+    """A line whose likeliest look is unsure (mean character probability under ``jitter_below``) is read again
+    in boxes 1.2 and 0.85 as high, and those looks join its pool; sure lines are not; the reported box stays the
+    line's own. With boxes a fifth too low, 30 worn renders (seed 31): 17 lots read exactly without the jittered
+    looks, 18 with them (on bench/lots.py's renders, seed 606, 153 -> 168 of 270 with the colour axes pooled)."""
+    assert reader.cfg.jitter == ((1.2, 0.0), (0.85, 0.0)) and reader.cfg.pool
+    plain = _Spy(reader.detector, reader.net, dataclasses.replace(reader.cfg, jitter=()))
+    spy = _Spy(reader.detector, reader.net, reader.cfg)
+    rng = np.random.default_rng(31)
+    right = {"plain": 0, "jittered": 0}
+    jittered_lines = 0
+    for _ in range(30):
+        scene = render_marking(rng, level="worn")
+        reads = {}
+        for k, r in (("plain", plain), ("jittered", spy)):
+            r.passes = []
+            reads[k] = r.read(scene.rgb)
+            lot = _lot_read(reads[k])
+            right[k] += lot is not None and lot.text == scene.lot.text
+        assert not any(ls for ls, _ in plain.passes[1:])  # without jitter no second pass reads anything
+        (lines, best), (again, _) = spy.passes
+        unsure = [ln for ln, b in zip(lines, best) if b is not None and b.mean_char_prob < reader.cfg.jitter_below]
+        jittered_lines += len(unsure)
+        assert [(a.cx, a.cy, a.half_h) for a in again] == \
+            [(u.cx, u.cy, u.half_h * f) for f in (1.2, 0.85) for u in unsure]
+        for r in reads["jittered"]:  # reported in the detector's (lowered) box, not a jittered one
+            assert min(abs(box_of_quad(np.array(r.quad))[3] - ln.half_h) for ln in lines) < 0.01
+    assert 0 < jittered_lines
+    assert right["jittered"] >= right["plain"], right

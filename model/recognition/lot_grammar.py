@@ -43,14 +43,20 @@ def single_edits(text: str) -> set[str]:
     return out
 
 
-def rescore_line(probs: np.ndarray, texts: list[str], prior: LotPrior) -> list[tuple[str, float]]:
+def rescore_line(probs: np.ndarray | list[np.ndarray], texts: list[str], prior: LotPrior) -> list[tuple[str, float]]:
     """(read, log score) best first: the beam's ``texts`` (best first) and, when the best is lot-like and fits
-    no format, its single edits that fit one; score = CTC log-likelihood + the prior."""
+    no format, its single edits that fit one; score = CTC log-likelihood + the prior. Given several looks'
+    posteriors (the same line on other colour axes), the likelihood is their mixture's (mean of the looks'
+    likelihoods), so reads the looks agree on gain."""
+    looks = probs if isinstance(probs, list) else [probs]
     pool = list(dict.fromkeys(t for t in texts if t))
     if pool and not fits(pool[0]) and sum(c.isdigit() for c in pool[0]) >= prior.min_digits:
         pool += sorted(e for e in single_edits(pool[0]) if e not in pool and fits(e))
     if not pool:
         return []
-    lls = ctc_log_likelihood(blank_runs_collapsed(probs), [encode_line(t) for t in pool])
-    scored = [(t, float(ll) + prior.log_prior(t)) for t, ll in zip(pool, lls) if np.isfinite(ll)]
+    labels = [encode_line(t) for t in pool]
+    lls = np.stack([ctc_log_likelihood(blank_runs_collapsed(p), labels) for p in looks])
+    with np.errstate(divide="ignore"):
+        mixed = np.logaddexp.reduce(lls, axis=0) - np.log(len(looks))
+    scored = [(t, float(ll) + prior.log_prior(t)) for t, ll in zip(pool, mixed) if np.isfinite(ll)]
     return sorted(scored, key=lambda x: -x[1])
