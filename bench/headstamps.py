@@ -4,7 +4,8 @@
 
 Prints one table per engine (per cell acc / top-k / character error, as ../shared/eval/score.py computes them)
 and images/second over the headstamp crops and over all images. ``marktrace`` reads headstamps and painted lines;
-``marktrace-headstamps`` only headstamps (the speed comparison on headstamp crops). All engines run on the CPU
+``marktrace-headstamps`` only headstamps (the speed comparison on headstamp crops); the ``-thorough`` engines read
+as ``marktrace --thorough`` does (``model.pipeline.THOROUGH``). All engines run on the CPU
 with the same thread count; EasyOCR and RapidOCR use the weights their packages ship.
 """
 
@@ -22,9 +23,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from model.headstamp_reader import HeadstampReader  # noqa: E402
+from model.headstamp_reader import HeadstampReader, ReaderConfig  # noqa: E402
 from model.imageio import decode_image  # noqa: E402
-from model.pipeline import MarkingReader  # noqa: E402
+from model.pipeline import THOROUGH, MarkingReader  # noqa: E402
 
 
 def run_marktrace(files: list[Path], threads: int):
@@ -35,8 +36,16 @@ def run_marktrace(files: list[Path], threads: int):
     return one
 
 
-def run_marktrace_headstamps(files: list[Path], threads: int):
-    reader = HeadstampReader.from_bundles(threads=threads)
+def run_marktrace_thorough(files: list[Path], threads: int):
+    reader = MarkingReader.from_bundles(threads=threads, thorough=True)
+
+    def one(p: Path) -> list[dict]:
+        return [r.to_json() for r in reader.read(decode_image(p.read_bytes()))]
+    return one
+
+
+def run_marktrace_headstamps(files: list[Path], threads: int, cfg: ReaderConfig = ReaderConfig()):
+    reader = HeadstampReader.from_bundles(threads=threads, cfg=cfg)
 
     def one(p: Path) -> list[dict]:
         return [r.to_json() for r in reader.read(decode_image(p.read_bytes()))]
@@ -79,7 +88,13 @@ def run_easyocr(files: list[Path], threads: int):
     return one
 
 
-ENGINES = {"marktrace": run_marktrace, "marktrace-headstamps": run_marktrace_headstamps, "easyocr": run_easyocr,
+def run_marktrace_headstamps_thorough(files: list[Path], threads: int):
+    return run_marktrace_headstamps(files, threads, THOROUGH[0])
+
+
+ENGINES = {"marktrace": run_marktrace, "marktrace-headstamps": run_marktrace_headstamps,
+           "marktrace-thorough": run_marktrace_thorough,
+           "marktrace-headstamps-thorough": run_marktrace_headstamps_thorough, "easyocr": run_easyocr,
            "rapidocr": run_rapidocr}
 
 

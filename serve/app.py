@@ -71,7 +71,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        reader = MarkingReader.from_bundles(device=settings.device, threads=settings.threads)
+        reader = MarkingReader.from_bundles(device=settings.device, threads=settings.threads,
+                                            thorough=settings.thorough)
         registry = Registry.open(settings.registry())
         batcher = None
         if settings.micro_batch_images > 1:

@@ -27,6 +27,7 @@ from serve.sources import Item, is_url, read_bytes
 @dataclass(frozen=True)
 class BatchOptions:
     device: str = "cpu"
+    thorough: bool = False  # MarkingReader.from_bundles(thorough=...)
     workers: int = 1
     engine: str = "local"  # local (this machine's processes) | ray (Ray Data actors)
     ray_address: str | None = None  # an existing Ray cluster; None starts a local one
@@ -96,7 +97,7 @@ def _init(opts: BatchOptions) -> None:
     from serve.cli import SightingRecorder
 
     threads = max(1, (os.cpu_count() or 2) // max(1, opts.workers))
-    _worker["reader"] = MarkingReader.from_bundles(device=opts.device, threads=threads)
+    _worker["reader"] = MarkingReader.from_bundles(device=opts.device, threads=threads, thorough=opts.thorough)
     _worker["matcher"] = None
     if opts.match:
         from serve.settings import Settings

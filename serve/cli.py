@@ -71,7 +71,7 @@ def read_file(reader: MarkingReader, uri: str | Path, matcher: SightingRecorder 
 
 
 def cmd_read(args: argparse.Namespace) -> int:
-    reader = MarkingReader.from_bundles(device=args.device)
+    reader = MarkingReader.from_bundles(device=args.device, thorough=args.thorough)
     samples = SAMPLES_DIR if SAMPLES_DIR.is_dir() else Path("samples")
     paths = args.images or list_images(samples)
     failed = 0
@@ -96,7 +96,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
     already = len(done_files(out)[0])
     if already:
         print(f"marktrace: resuming: {already} files already in {out} (--overwrite starts over)", file=sys.stderr)
-    opts = BatchOptions(device=args.device, workers=args.workers, engine=args.engine, ray_address=args.ray_address,
+    opts = BatchOptions(device=args.device, thorough=args.thorough, workers=args.workers, engine=args.engine,
+                        ray_address=args.ray_address,
                         match=args.match, registry=args.registry, record=args.record, place=args.place,
                         seen_on=args.seen_on)
     written, errors = run(items, out, opts)
@@ -114,7 +115,7 @@ def _registry(args: argparse.Namespace) -> Registry:
 
 
 def cmd_match(args: argparse.Namespace) -> int:
-    reader = MarkingReader.from_bundles(device=args.device)
+    reader = MarkingReader.from_bundles(device=args.device, thorough=args.thorough)
     matcher = SightingRecorder(_registry(args), record=args.record, place=args.place, seen_on=args.seen_on)
     failed = 0
     for p in args.images:
@@ -153,7 +154,8 @@ def cmd_video(args: argparse.Namespace) -> int:
     from model.video import VideoReader
     from model.videoio import SamplingConfig, VideoDecodeError
 
-    reader = VideoReader(MarkingReader.from_bundles(device=args.device), SamplingConfig(every_s=args.every))
+    reader = VideoReader(MarkingReader.from_bundles(device=args.device, thorough=args.thorough),
+                         SamplingConfig(every_s=args.every))
     failed = 0
     for p in args.videos:
         t0 = time.perf_counter()
@@ -184,6 +186,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="marktrace", description="Find, read and match weapon and munition markings.")
     ap.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
+    ap.add_argument("--thorough", action="store_true",
+                    help="look again at unsure headstamps and painted lines (more accurate, about twice as slow)")
     ap.add_argument("--registry", help="registry database URL (default: SQLite under MARKTRACE_DATA_DIR)")
     sub = ap.add_subparsers(dest="command", required=True)
     r = sub.add_parser("read", help="read images and print one JSON line each (default: the bundled samples)")

@@ -16,6 +16,7 @@ class Settings(BaseSettings):
     registry_url: str | None = None  # SQLAlchemy URL; default: SQLite file under data_dir
     device: str = "cpu"  # cpu | cuda (ONNX Runtime CUDA provider; falls back to CPU with a log line)
     threads: int = 0  # ONNX Runtime intra-op threads (0: its default)
+    thorough: bool = False  # look again at unsure heads and lines (model.pipeline.THOROUGH; about twice as slow)
     api_keys: list[str] = []  # when set, every /v1 route needs one in the X-API-Key header
     max_upload_bytes: int = 20_000_000  # per file
     max_request_bytes: int = 100_000_000  # all files of one request

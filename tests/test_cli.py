@@ -58,3 +58,12 @@ def test_read_prints_json_per_image(folder):
     assert proc.returncode == 0, proc.stderr
     rows = [json.loads(x) for x in proc.stdout.splitlines()]
     assert len(rows) == 2 and rows[0]["markings"] and rows[1]["error"] == "empty file"
+
+
+def test_thorough_reading_from_the_command_line(folder):
+    proc = _run("--thorough", "read", str(folder / "good_1.jpg"), str(folder / "corrupt.jpg"))
+    assert proc.returncode == 0, proc.stderr
+    rows = [json.loads(x) for x in proc.stdout.splitlines()]
+    assert len(rows) == 2 and "not a readable image" in rows[1]["error"]
+    m = rows[0]["markings"][0]
+    assert m["kind"] == "headstamp" and m["segments"] and m["candidates"]
