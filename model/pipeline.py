@@ -15,7 +15,7 @@ from model.structures import Ellipse, LineRead, Read
 
 # the slower, more thorough reading (CLI --thorough): unsure heads (best read under 0.6 of the mass) read again
 # with the rim scaled by 0.95 and 1.05, every painted line also read in boxes 1.2 and 0.85 times as high
-THOROUGH = (ReaderConfig(rim_scales=(0.95, 1.05)), LotReaderConfig(jitter_below=float("inf")))
+THOROUGH = (ReaderConfig(rim_scales=(0.95, 1.05), rim_expand=0), LotReaderConfig(jitter_below=float("inf")))
 
 
 class MarkingReader:
