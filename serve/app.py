@@ -241,7 +241,8 @@ def _routes(app: FastAPI, settings: Settings) -> None:
         bundles = [schemas.BundleInfo(name=n.bundle.name, sha256=n.bundle.manifest["sha256"],
                                       training_command=n.bundle.manifest.get("training_command"),
                                       metrics=n.bundle.manifest.get("metrics")) for n in nets]
-        return schemas.VersionResponse(version=_package_version(), device=settings.device, bundles=bundles)
+        return schemas.VersionResponse(version=_package_version(), device=settings.device,
+                                       thorough=settings.thorough, bundles=bundles)
 
     @app.post("/v1/read", tags=["read"], response_model=schemas.ReadResponse, dependencies=guarded,
               responses={400: {"model": schemas.ErrorResponse}, 413: {"model": schemas.ErrorResponse}})

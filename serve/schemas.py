@@ -251,6 +251,7 @@ class BundleInfo(BaseModel):
 class VersionResponse(BaseModel):
     version: str
     device: str
+    thorough: bool = Field(False, description="unsure heads and lines looked at again (MARKTRACE_THOROUGH)")
     bundles: list[BundleInfo]
 
 

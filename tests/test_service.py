@@ -65,7 +65,7 @@ def test_health_ready_version_and_api_keys(service):
     v = httpx.get(f"{service}/v1/version", headers=KEY).json()
     assert {b["name"] for b in v["bundles"]} == {"headstamp_recognizer", "case_head_detector", "line_detector",
                                                  "lot_recognizer"}
-    assert all(len(b["sha256"]) == 64 for b in v["bundles"])
+    assert all(len(b["sha256"]) == 64 for b in v["bundles"]) and v["thorough"] is False
     spec = httpx.get(f"{service}/openapi.json").json()
     assert {"/v1/read", "/v1/match", "/v1/lots", "/v1/sightings", "/readyz"} <= set(spec["paths"])
 
@@ -189,3 +189,29 @@ def test_match_refuses_out_of_range_scores_instead_of_failing(service):
     ok = httpx.post(f"{service}/v1/match", json={"candidates": [{"text": "12-14-451", "score": 0.9}]}, headers=KEY,
                     timeout=30)
     assert ok.status_code == 200 and ok.json()["lots"][0]["lot"] == "12-14-451"
+
+
+def test_a_thorough_service_reads_as_the_thorough_cli_does(tmp_path, monkeypatch):
+    """MARKTRACE_THOROUGH=1: the service reads with model.pipeline.THOROUGH, says so in /v1/version, and reads a
+    head as the thorough reader does in-process."""
+    from model.pipeline import MarkingReader
+
+    monkeypatch.setenv("MARKTRACE_THOROUGH", "1")
+    settings = Settings(data_dir=tmp_path)
+    assert settings.thorough
+    server, thread, url = _serve(settings)
+    try:
+        assert httpx.get(f"{url}/v1/version").json()["thorough"] is True
+        scene = render_crop(np.random.default_rng(31), level="worn", size_px=224)
+        r = httpx.post(f"{url}/v1/read", files=[("files", ("head.png", _png(scene.rgb), "image/png"))], timeout=60)
+        assert r.status_code == 200, r.text
+        got = [(m["segments"], [c["segments"] for c in m["candidates"]]) for m in r.json()["images"][0]["markings"]
+               if m["kind"] == "headstamp"]
+        def reads(thorough: bool) -> list:
+            return [(list(x.best.segments), [list(c.segments) for c in x.candidates])
+                    for x in MarkingReader.from_bundles(threads=2, thorough=thorough).read(scene.rgb)
+                    if x.kind == "headstamp"]
+        assert got and got == reads(True) and got != reads(False)  # this head reads otherwise by default
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
