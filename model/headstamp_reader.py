@@ -40,13 +40,12 @@ class ReaderConfig:
     both_ways: bool = True  # also read the strip turned 180 degrees and merge the two n-best lists
     sure: float = 0.9  # ... unless the first reading's top hypothesis is at least this probable (> 1: always)
     prior: bool = True  # rescore reads with the headstamp lexicon (model/recognition/grammar.py)
+    expand: int = 3  # the top hypotheses whose unknown segments are tried as their lexicon neighbours
     unknown_cost: float = 2.0  # the prior's cost of a segment that is no known code, year or symbol (nats)
     count_cost: float = 2.0  # ... and of fewer than 2 or more than 4 codes
     rim_scales: tuple[float, ...] = ()  # look again at unsure heads with the rim scaled by each of these
     retry_below: float = 0.6  # ... when the best read holds less than this share of the candidates' mass
-    # ... those readings' unknown segments tried as their lexicon neighbours for the top ``rim_expand`` of each
-    # (grammar.rescore's ``expand``; the first look's stay 3). 0: seeds 4242 + 5151 exact 193 of 360 as with 3,
-    # 52 ms per crop against 60
+    # ... those readings' ``expand`` (0: seeds 4242 + 5151 exact 193 of 360 as with 3, 52 ms per crop against 60)
     rim_expand: int = 3
 
 
@@ -93,7 +92,7 @@ class HeadstampReader:
             return [[] for _ in grays]
         seams = [seam_by_energy(gray, h.rim, band=self.band) for gray, h in flat]
         strips = [unwrap(gray, h.rim, seam_rad=seam, band=self.band) for (gray, h), seam in zip(flat, seams)]
-        pools = self._look(strips)
+        pools = self._look(strips, self.cfg.expand)
         unsure = [k for k, pool in enumerate(pools) if _top_share(pool) < self.cfg.retry_below] \
             if self.cfg.rim_scales else []
         more = [unwrap(flat[k][0], _scaled(flat[k][1].rim, scale), seam_rad=seams[k], band=self.band)
@@ -104,9 +103,10 @@ class HeadstampReader:
                       for (_, h), seam, strip, pool in zip(flat, seams, strips, pools)])
         return [[next(reads) for _ in hs] for hs in heads]
 
-    def _look(self, strips: list[np.ndarray], expand: int = 3) -> list[list[Reading]]:
+    def _look(self, strips: list[np.ndarray], expand: int) -> list[list[Reading]]:
         """Each strip's hypotheses (clockwise), read as it is and, unless that reading is sure, turned 180
-        degrees; with each, the posteriors it was read from and whether that was the turned strip."""
+        degrees; with each, the posteriors it was read from and whether that was the turned strip (``expand``:
+        as :func:`rescore`'s)."""
         ways = 2 if self.cfg.both_ways else 1
         both = [s for strip in strips for s in (strip, strip[::-1, ::-1])[:ways]]
         x = strips_to_input(both, height_px=self.input_hw[0], width_px=self.input_hw[1])
@@ -133,7 +133,7 @@ class HeadstampReader:
             best = _reverse(aligned(probs, _reverse(best))) if turned else aligned(probs, best)
         return Read("headstamp", head, best, cands, segment_clocks(strip, seam_rad, best.positions))
 
-    def _decode(self, probs: np.ndarray, expand: int = 3) -> tuple[list[Hypothesis], bool]:
+    def _decode(self, probs: np.ndarray, expand: int) -> tuple[list[Hypothesis], bool]:
         """n-best hypotheses of one strip's posteriors (strip order), rescored with the lexicon when there is
         one, and whether the beam search's top hypothesis was sure."""
         beams = beam_search(probs, beam=self.cfg.beam, prune=self.cfg.prune)

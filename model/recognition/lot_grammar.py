@@ -46,8 +46,8 @@ def single_edits(text: str) -> set[str]:
 def rescore_line(probs: np.ndarray | list[np.ndarray], texts: list[str], prior: LotPrior) -> list[tuple[str, float]]:
     """(read, log score) best first: the beam's ``texts`` (best first) and, when the best is lot-like and fits
     no format, its single edits that fit one; score = CTC log-likelihood + the prior. Given several looks'
-    posteriors (the same line on other colour axes), the likelihood is their mixture's (mean of the looks'
-    likelihoods), so reads the looks agree on gain."""
+    posteriors (the same line on other colour axes or in other boxes), the likelihood is their mixture's (mean of
+    the looks' likelihoods), so reads the looks agree on gain."""
     looks = probs if isinstance(probs, list) else [probs]
     pool = list(dict.fromkeys(t for t in texts if t))
     if pool and not fits(pool[0]) and sum(c.isdigit() for c in pool[0]) >= prior.min_digits:
