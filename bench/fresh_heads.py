@@ -1,12 +1,13 @@
 """Headstamps on fresh renders (never the evaluation set): crops read exactly and within the n-best, per level.
 
-    python bench/fresh_heads.py [--recognizer DIR] [--n 40] [--seed 4242] [--persian] [--glyph-h LO HI]
+    python bench/fresh_heads.py [--recognizer DIR] [--n 40] [--seed 4242] [--persian] [--glyph-h LO HI] [--thorough]
 
 Single-head crops from ``datasets.scenes.render_crop`` (the shipped case-head detector finds the head); a read
 is exact when its segments equal the stamped ones clockwise from any start (star and cross separators aside,
 Cyrillic and Persian folded as the matcher does). The recognizer defaults to the shipped bundle. ``--persian``:
 every head Iranian-style (code and Solar Hijri year in Persian digits). ``--glyph-h``: glyph heights drawn from
 [LO, HI] of the rim radius instead of the renderer's range (to see how a recognizer reads small stamps).
+``--thorough``: read as ``marktrace --thorough`` does (``model.pipeline.THOROUGH``).
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ from datasets.sampler import persian_layout  # noqa: E402
 from datasets.scenes import LEVELS, render_crop  # noqa: E402
 from model.bundle import RECOGNIZER, load_bundle  # noqa: E402
 from model.fusion import cyclic_key  # noqa: E402
-from model.headstamp_reader import HeadstampReader  # noqa: E402
+from model.headstamp_reader import HeadstampReader, ReaderConfig  # noqa: E402
+from model.pipeline import THOROUGH  # noqa: E402
 from model.runtime import OnnxNet  # noqa: E402
 
 
@@ -37,14 +39,17 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=4242)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--persian", action="store_true", help="Iranian-style heads only")
+    ap.add_argument("--thorough", action="store_true", help="read as marktrace --thorough does")
     ap.add_argument("--misreads", action="store_true", help="also list each crop not read exactly: stamped, read")
     ap.add_argument("--glyph-h", type=float, nargs=2, metavar=("LO", "HI"),
                     help=f"glyph height range, share of the rim radius (renderer: {GLYPH_H})")
     a = ap.parse_args()
     glyph_h = tuple(a.glyph_h) if a.glyph_h else GLYPH_H
     shipped = HeadstampReader.from_bundles(threads=a.threads)
-    reader = HeadstampReader(OnnxNet(load_bundle(a.recognizer), threads=a.threads), shipped.detector)
-    print(f"recognizer {a.recognizer}, {a.n} {'Persian-digit ' if a.persian else ''}crops per level, seed {a.seed}, "
+    reader = HeadstampReader(OnnxNet(load_bundle(a.recognizer), threads=a.threads), shipped.detector,
+                             THOROUGH[0] if a.thorough else ReaderConfig())
+    print(f"recognizer {a.recognizer}{' (thorough)' if a.thorough else ''}, {a.n} "
+          f"{'Persian-digit ' if a.persian else ''}crops per level, seed {a.seed}, "
           f"glyphs {glyph_h} of the rim radius\n")
     print("| level | exact | in n-best | ms/crop |\n|---|---|---|---|")
     missed: list[tuple[str, tuple[str, ...], list[tuple[str, ...]]]] = []
