@@ -28,28 +28,27 @@ from model.imageio import decode_image  # noqa: E402
 from model.pipeline import THOROUGH, MarkingReader  # noqa: E402
 
 
-def run_marktrace(files: list[Path], threads: int):
-    reader = MarkingReader.from_bundles(threads=threads)
-
+def _reading(reader: MarkingReader | HeadstampReader):
+    """An engine over one of our readers: image path -> its markings as JSON."""
     def one(p: Path) -> list[dict]:
         return [r.to_json() for r in reader.read(decode_image(p.read_bytes()))]
     return one
+
+
+def run_marktrace(files: list[Path], threads: int, thorough: bool = False):
+    return _reading(MarkingReader.from_bundles(threads=threads, thorough=thorough))
 
 
 def run_marktrace_thorough(files: list[Path], threads: int):
-    reader = MarkingReader.from_bundles(threads=threads, thorough=True)
-
-    def one(p: Path) -> list[dict]:
-        return [r.to_json() for r in reader.read(decode_image(p.read_bytes()))]
-    return one
+    return run_marktrace(files, threads, thorough=True)
 
 
 def run_marktrace_headstamps(files: list[Path], threads: int, cfg: ReaderConfig = ReaderConfig()):
-    reader = HeadstampReader.from_bundles(threads=threads, cfg=cfg)
+    return _reading(HeadstampReader.from_bundles(threads=threads, cfg=cfg))
 
-    def one(p: Path) -> list[dict]:
-        return [r.to_json() for r in reader.read(decode_image(p.read_bytes()))]
-    return one
+
+def run_marktrace_headstamps_thorough(files: list[Path], threads: int):
+    return run_marktrace_headstamps(files, threads, THOROUGH[0])
 
 
 def run_rapidocr(files: list[Path], threads: int):
@@ -86,10 +85,6 @@ def run_easyocr(files: list[Path], threads: int):
             out.append({"kind": "text", "text": text, "box": box_px, "score": float(conf)})
         return out
     return one
-
-
-def run_marktrace_headstamps_thorough(files: list[Path], threads: int):
-    return run_marktrace_headstamps(files, threads, THOROUGH[0])
 
 
 ENGINES = {"marktrace": run_marktrace, "marktrace-headstamps": run_marktrace_headstamps,

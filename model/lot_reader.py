@@ -162,7 +162,8 @@ class LotReader:
                 if best[k] is not None and b is not None and extends(best[k].beams[0], b.beams[0],
                                                                      sure=self.cfg.extend_sure):
                     lines[k], best[k], seen[k] = ln, b, pool
-        unsure = [i for i, b in enumerate(best[:n_base]) if b is not None and b.mean_char_prob < self.cfg.jitter_below]
+        unsure = [i for i, b in enumerate(best[:n_base])  # jittered looks count only in a pool
+                  if self.cfg.pool and b is not None and b.mean_char_prob < self.cfg.jitter_below]
         jittered = [dataclasses.replace(lines[i], half_h=lines[i].half_h * hs).lengthened(by)
                     for hs, by in self.cfg.jitter for i in unsure]
         for i, pool in zip(unsure * len(self.cfg.jitter), self._looks(rgb, jittered)[1]):
