@@ -13,6 +13,7 @@ every head Iranian-style (code and Solar Hijri year in Persian digits). ``--glyp
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import time
 from pathlib import Path
@@ -40,15 +41,24 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--persian", action="store_true", help="Iranian-style heads only")
     ap.add_argument("--thorough", action="store_true", help="read as marktrace --thorough does")
+    ap.add_argument("--rim-scales", type=float, nargs="*", metavar="S",
+                    help="with --thorough: the rim scales of the second look (default: THOROUGH's)")
+    ap.add_argument("--retry-below", type=float,
+                    help="with --thorough: the best read's share under which a head is looked at again")
     ap.add_argument("--misreads", action="store_true", help="also list each crop not read exactly: stamped, read")
     ap.add_argument("--glyph-h", type=float, nargs=2, metavar=("LO", "HI"),
                     help=f"glyph height range, share of the rim radius (renderer: {GLYPH_H})")
     a = ap.parse_args()
     glyph_h = tuple(a.glyph_h) if a.glyph_h else GLYPH_H
     shipped = HeadstampReader.from_bundles(threads=a.threads)
-    reader = HeadstampReader(OnnxNet(load_bundle(a.recognizer), threads=a.threads), shipped.detector,
-                             THOROUGH[0] if a.thorough else ReaderConfig())
-    print(f"recognizer {a.recognizer}{' (thorough)' if a.thorough else ''}, {a.n} "
+    cfg = THOROUGH[0] if a.thorough else ReaderConfig()
+    if a.thorough and a.rim_scales is not None:
+        cfg = dataclasses.replace(cfg, rim_scales=tuple(a.rim_scales))
+    if a.thorough and a.retry_below is not None:
+        cfg = dataclasses.replace(cfg, retry_below=a.retry_below)
+    reader = HeadstampReader(OnnxNet(load_bundle(a.recognizer), threads=a.threads), shipped.detector, cfg)
+    mode = f" (thorough, rim scales {cfg.rim_scales} under {cfg.retry_below})" if a.thorough else ""
+    print(f"recognizer {a.recognizer}{mode}, {a.n} "
           f"{'Persian-digit ' if a.persian else ''}crops per level, seed {a.seed}, "
           f"glyphs {glyph_h} of the rim radius\n")
     print("| level | exact | in n-best | ms/crop |\n|---|---|---|---|")

@@ -97,7 +97,7 @@ class HeadstampReader:
             if self.cfg.rim_scales else []
         more = [unwrap(flat[k][0], _scaled(flat[k][1].rim, scale), seam_rad=seams[k], band=self.band)
                 for scale in self.cfg.rim_scales for k in unsure]
-        for k, pool in zip(unsure * len(self.cfg.rim_scales), self._look(more, self.cfg.rim_expand) if more else []):
+        for k, pool in zip(unsure * len(self.cfg.rim_scales), self._look(more, self.cfg.rim_expand)):
             pools[k] += pool
         reads = iter([self._read(h, seam, strip, pool)
                       for (_, h), seam, strip, pool in zip(flat, seams, strips, pools)])

@@ -210,8 +210,6 @@ class LotReader:
                     strips: list[list[np.ndarray]]) -> list[Look | None]:
         """Each line's strips (one per way up) recognised in one batch; per line its :meth:`_best_way`."""
         h, w = self.input_hw
-        if not strips:
-            return []
         x = strips_to_input([s for per in strips for s in per], height_px=h, width_px=w)
         logits = self.net.batched(x, self.cfg.batch)
         return [self._best_way(pair, logits[2 * k: 2 * k + 2]) for k, pair in enumerate(quads)]

@@ -37,5 +37,11 @@ class OnnxNet:
         return self.session.run(None, {self.input_name: batch})[0]
 
     def batched(self, x: np.ndarray, batch: int) -> np.ndarray:
-        """Outputs for ``x`` (N, ...) computed ``batch`` rows at a time and concatenated."""
+        """Outputs for ``x`` (N, ...) computed ``batch`` rows at a time and concatenated; an empty batch gives
+        an empty output (shaped from the graph when its output's shape is static past the batch axis)."""
+        if len(x) == 0:
+            tail = self.session.get_outputs()[0].shape[1:]
+            if all(isinstance(d, int) for d in tail):
+                return np.zeros((0, *tail), np.float32)
+            return self(np.zeros((1, *x.shape[1:]), x.dtype))[:0]
         return np.concatenate([self(x[i:i + batch]) for i in range(0, len(x), batch)])

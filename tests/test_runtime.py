@@ -24,3 +24,15 @@ def test_batched_equals_one_pass():
     inp = net.bundle.manifest["input"]
     x = np.random.default_rng(0).normal(0, 1, (5, 1, inp["height_px"], inp["width_px"])).astype(np.float32)
     assert np.allclose(net.batched(x, 2), net(x), atol=1e-4)
+
+
+@pytest.mark.parametrize("name", ["headstamp_recognizer", "case_head_detector"])
+def test_batched_empty_input_gives_empty_output_of_the_graphs_shape(name):
+    """A static output (the recognizers') comes from the graph; a symbolic one (the detector's) from one run."""
+    net = OnnxNet(load_bundle(name), threads=1)
+    inp = net.bundle.manifest["input"]
+    c, h, w = (1, inp["height_px"], inp["width_px"]) if "height_px" in inp else (3, 64, 64)
+    one = net(np.zeros((1, c, h, w), np.float32))
+    empty = net.batched(np.zeros((0, c, h, w), np.float32), 4)
+    assert empty.shape == (0, *one.shape[1:])
+    assert empty.dtype == one.dtype
