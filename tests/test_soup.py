@@ -1,0 +1,44 @@
+"""Weight soups (training/soup.py): the weighted mean of fine-tunes' weights, exported as a bundle."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from model.bundle import WEIGHTS_DIR, load_bundle
+from model.runtime import OnnxNet
+from training.soup import soup
+
+
+def test_soup_is_the_weighted_mean_and_keeps_integer_buffers():
+    a = {"w": torch.tensor([1.0, 2.0]), "n": torch.tensor(5)}
+    b = {"w": torch.tensor([3.0, 6.0]), "n": torch.tensor(9)}
+    even = soup([a, b], [1.0, 1.0])
+    assert torch.allclose(even["w"], torch.tensor([2.0, 4.0]))
+    assert even["n"].item() == 5
+    assert torch.allclose(soup([a, b], [3.0, 1.0])["w"], torch.tensor([1.5, 3.0]))
+
+
+def test_soup_refuses_different_architectures():
+    with pytest.raises(ValueError):
+        soup([{"w": torch.zeros(2)}, {"w": torch.zeros(3)}], [1.0, 1.0])
+    with pytest.raises(ValueError):
+        soup([{"w": torch.zeros(2)}, {"v": torch.zeros(2)}], [1.0, 1.0])
+
+
+def test_a_bundle_souped_with_itself_reads_as_it_did(tmp_path):
+    """The CLI end to end on the shipped lot recognizer: the soup of a bundle and itself is that bundle."""
+    src = WEIGHTS_DIR / "lot_recognizer"
+    out = tmp_path / "soup"
+    subprocess.run([sys.executable, "-m", "training.soup", "--bundles", str(src), str(src), "--out", str(out)],
+                   check=True, capture_output=True)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["data"]["soup_of"] == [str(src), str(src)]
+    assert manifest["input"] == json.loads((src / "manifest.json").read_text())["input"]
+    inp = manifest["input"]
+    x = np.random.default_rng(0).normal(0, 1, (3, 1, inp["height_px"], inp["width_px"])).astype(np.float32)
+    shipped, souped = OnnxNet(load_bundle(src), threads=1), OnnxNet(load_bundle(out), threads=1)
+    assert np.allclose(souped(x), shipped(x), atol=1e-4)

@@ -1,0 +1,74 @@
+"""A weight soup: the element-wise (weighted) mean of several bundles' weights, exported as one bundle.
+
+    python -m training.soup --bundles model/weights/headstamp_recognizer cache/hs_rec_v11 --out cache/hs_soup
+
+The bundles must share one architecture and should be fine-tunes of one parent (Wortsman et al., "Model soups:
+averaging weights of multiple fine-tuned models improves accuracy without increasing inference time", 2022):
+their mean then lies in the same basin and reads like one network, at one network's cost. Batch-norm running
+statistics are averaged like the weights; integer buffers (batches seen) are taken from the first bundle.
+The manifest is the first bundle's with the soup's sources, weights and command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import torch
+
+from model.nets.crnn import CRNNConfig, build_crnn
+from training.export import export_bundle
+
+
+def soup(states: list[dict[str, torch.Tensor]], weights: list[float]) -> dict[str, torch.Tensor]:
+    """The weighted mean of state dicts with the same keys and shapes (integer tensors from the first)."""
+    if len(states) != len(weights) or not states:
+        raise ValueError("one weight per state dict, at least one")
+    keys = list(states[0])
+    for s in states[1:]:
+        if list(s) != keys or any(s[k].shape != states[0][k].shape for k in keys):
+            raise ValueError("state dicts differ in keys or shapes: not one architecture")
+    total = float(sum(weights))
+    out = {}
+    for k in keys:
+        first = states[0][k]
+        if not first.is_floating_point():
+            out[k] = first.clone()
+            continue
+        out[k] = sum(w * s[k].to(torch.float64) for w, s in zip(weights, states)).div(total).to(first.dtype)
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--bundles", type=Path, nargs="+", required=True, help="bundle folders with weights.pt")
+    ap.add_argument("--weights", type=float, nargs="*", help="one per bundle (default: equal)")
+    ap.add_argument("--out", type=Path, required=True)
+    a = ap.parse_args()
+    weights = a.weights or [1.0] * len(a.bundles)
+    manifest = json.loads((a.bundles[0] / "manifest.json").read_text())
+    if manifest.get("architecture") != "crnn":
+        raise SystemExit(f"{a.bundles[0]}: only CRNN bundles are souped here")
+    cfg = CRNNConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in manifest["config"].items()})
+    model = build_crnn(cfg)
+    model.load_state_dict(soup([torch.load(b / "weights.pt", map_location="cpu") for b in a.bundles], weights))
+    a.out.mkdir(parents=True, exist_ok=True)
+    torch.save(model.state_dict(), a.out / "weights.pt")
+    inp = manifest["input"]
+    example = torch.zeros(2, 1, inp["height_px"], inp["width_px"])
+    example.normal_(generator=torch.Generator().manual_seed(0))
+    drop = ("sha256", "onnx_max_abs_err", "metrics")
+    export_bundle(model.eval(), a.out, example=example, manifest={
+        **{k: v for k, v in manifest.items() if k not in drop},
+        "training_command": " ".join(["python -m training.soup", *sys.argv[1:]]),
+        "data": {"soup_of": [str(b) for b in a.bundles], "weights": weights,
+                 "parents": [json.loads((b / "manifest.json").read_text()).get("training_command")
+                             for b in a.bundles]},
+    })
+    print(f"wrote {a.out}")
+
+
+if __name__ == "__main__":
+    main()
