@@ -23,7 +23,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from datasets.headstamp import GLYPH_H  # noqa: E402
+from datasets.headstamp import GLYPH_H, NEAR_RIM, TextPlacement  # noqa: E402
 from datasets.sampler import persian_layout  # noqa: E402
 from datasets.scenes import LEVELS, render_crop  # noqa: E402
 from model.bundle import RECOGNIZER, load_bundle  # noqa: E402
@@ -48,7 +48,10 @@ def main() -> None:
     ap.add_argument("--misreads", action="store_true", help="also list each crop not read exactly: stamped, read")
     ap.add_argument("--glyph-h", type=float, nargs=2, metavar=("LO", "HI"),
                     help=f"glyph height range, share of the rim radius (renderer: {GLYPH_H})")
+    ap.add_argument("--near-rim", action="store_true",
+                    help="stamps placed as datasets.headstamp.NEAR_RIM (band out to the rim, text anywhere across it)")
     a = ap.parse_args()
+    text = NEAR_RIM if a.near_rim else TextPlacement()
     glyph_h = tuple(a.glyph_h) if a.glyph_h else GLYPH_H
     shipped = HeadstampReader.from_bundles(threads=a.threads)
     cfg = THOROUGH[0] if a.thorough else ReaderConfig()
@@ -60,7 +63,7 @@ def main() -> None:
     mode = f" (thorough, rim scales {cfg.rim_scales} under {cfg.retry_below})" if a.thorough else ""
     print(f"recognizer {a.recognizer}{mode}, {a.n} "
           f"{'Persian-digit ' if a.persian else ''}crops per level, seed {a.seed}, "
-          f"glyphs {glyph_h} of the rim radius\n")
+          f"glyphs {glyph_h} of the rim radius, text {text}\n")
     print("| level | exact | in n-best | ms/crop |\n|---|---|---|---|")
     missed: list[tuple[str, tuple[str, ...], list[tuple[str, ...]]]] = []
     for level in LEVELS:
@@ -70,7 +73,7 @@ def main() -> None:
         for _ in range(a.n):
             segments = persian_layout(rng) if a.persian else None
             scene = render_crop(rng, level=level, size_px=int(rng.choice([128, 160, 224, 288])), segments=segments,
-                                glyph_h=glyph_h)
+                                glyph_h=glyph_h, text=text)
             want = cyclic_key(scene.heads[0].clockwise_labels())
             t0 = time.perf_counter()
             reads = reader.read(scene.rgb)

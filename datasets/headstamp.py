@@ -28,6 +28,21 @@ METALS = {  # base RGB and spread
 
 
 @dataclass(frozen=True)
+class TextPlacement:
+    """Where the stamps sit between primer and rim: the text band's outer edge (a share of the rim radius, drawn
+    per head from ``outer``) and the share of heads whose text sits ``anywhere`` across the band rather than about
+    its middle. The default is the renderer as the shipped recognizer was trained on it; ``NEAR_RIM`` follows
+    MARKINGS.md C (the band runs from just outside the primer to just inside the rim). A fixed ``outer`` and no
+    ``anywhere`` draw nothing from the generator, so default renders are unchanged."""
+
+    outer: tuple[float, float] = (0.9, 0.9)
+    anywhere: float = 0.0
+
+
+NEAR_RIM = TextPlacement(outer=(0.88, 0.96), anywhere=0.5)
+
+
+@dataclass(frozen=True)
 class PlacedSegment:
     """A segment as drawn: its angular centre and span (image radians, clockwise) and orientation."""
 
@@ -143,10 +158,11 @@ def _metal(size: int, rng: np.random.Generator) -> tuple[np.ndarray, str]:
 
 
 def render_head(rng: np.random.Generator, *, radius_px: int = 100, segments: list[Segment] | None = None,
-                straight: bool | None = None, glyph_h: tuple[float, float] = GLYPH_H) -> HeadRender:
+                straight: bool | None = None, glyph_h: tuple[float, float] = GLYPH_H,
+                text: TextPlacement = TextPlacement()) -> HeadRender:
     """Render one face-on head on a square canvas of side ``2.2 * radius_px``; ``straight`` forces (or forbids)
     short segments stamped as straight lines rather than along the arc; glyph heights are drawn from
-    ``glyph_h`` (shares of the rim radius)."""
+    ``glyph_h`` (shares of the rim radius) and the stamps placed as ``text`` says."""
     size = int(2.2 * radius_px)
     c = size / 2
     segs = segments if segments is not None else sample_layout(rng)
@@ -160,9 +176,14 @@ def render_head(rng: np.random.Generator, *, radius_px: int = 100, segments: lis
     if rng.random() < 0.6:  # firing-pin strike
         depth += np.clip(1 - r / rng.uniform(0.04, 0.08), 0, 1)
 
-    text_band = (primer + 0.06, 0.9)
+    lo, hi = text.outer
+    text_band = (primer + 0.06, lo if lo == hi else float(rng.uniform(lo, hi)))
     glyph_h = float(rng.uniform(*glyph_h)) * radius_px
-    r_text = ((text_band[0] + text_band[1]) / 2 + rng.normal(0, 0.03)) * radius_px
+    lowest, highest = text_band[0] * radius_px + glyph_h / 2, text_band[1] * radius_px - glyph_h / 2
+    if text.anywhere > 0 and rng.random() < text.anywhere:
+        r_text = float(rng.uniform(lowest, max(lowest, highest)))
+    else:
+        r_text = ((text_band[0] + text_band[1]) / 2 + rng.normal(0, 0.03)) * radius_px
     joined = "".join(s.glyphs for s in segs)
     font_path = str(rng.choice(fonts.fonts_for(joined) or fonts.font_paths()))
     angles = _layout_angles(len(segs), rng)
@@ -173,7 +194,6 @@ def render_head(rng: np.random.Generator, *, radius_px: int = 100, segments: lis
     drawn = bool(rng.random() < 0.4)  # short segments stamped as straight lines, not along the arc
     straight = drawn if straight is None else straight
     own_radius = rng.random() < 0.5  # segments at their own radii, as on many real heads
-    lowest, highest = text_band[0] * radius_px + glyph_h / 2, text_band[1] * radius_px - glyph_h / 2
     for seg, ang, turned in zip(segs, angles, flags):
         r_seg = r_text + (rng.normal(0, SEGMENT_RADIUS_SD) * radius_px if own_radius else 0.0)
         r_seg = float(np.clip(r_seg, lowest, max(lowest, highest)))

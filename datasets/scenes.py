@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 
 from datasets import degrade
-from datasets.headstamp import GLYPH_H, HeadRender, PlacedSegment, render_head
+from datasets.headstamp import GLYPH_H, HeadRender, PlacedSegment, TextPlacement, render_head
 from datasets.sampler import Segment
 from model.structures import Ellipse
 
@@ -160,11 +160,12 @@ def _truth(head: HeadRender, rim: Ellipse) -> HeadTruth:
 
 def render_crop(rng: np.random.Generator, *, level: str, size_px: int | None = None,
                 segments: list[Segment] | None = None, walls: float = WALLS,
-                glyph_h: tuple[float, float] = GLYPH_H) -> Scene:
+                glyph_h: tuple[float, float] = GLYPH_H, text: TextPlacement = TextPlacement()) -> Scene:
     """One head filling most of a square photo, as in a close-up of a case base; ``walls`` of tilted heads
-    show the case's side; ``glyph_h`` as in ``render_head``."""
+    show the case's side; ``glyph_h`` and ``text`` as in ``render_head``."""
     size = int(size_px or rng.choice([128, 160, 192, 224, 256, 320]))
-    head = render_head(rng, radius_px=int(rng.integers(70, 130)), segments=segments, glyph_h=glyph_h)
+    head = render_head(rng, radius_px=int(rng.integers(70, 130)), segments=segments, glyph_h=glyph_h,
+                       text=text)
     face = _damage_face(head, rng, level)
     canvas = background(size, size, rng)
     radius = size / 2 * rng.uniform(0.75, 1.02)  # tight crops clip the rim at the image edge

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from datasets.headstamp import TextPlacement
 from datasets.sampler import persian_layout
 from datasets.scenes import LEVELS, HeadTruth, render_crop
 from model.charset import encode_strip
@@ -94,12 +95,13 @@ def roll_strip(strip: np.ndarray, labels: list[tuple[str, bool]], spans: list[tu
 
 
 def make_strip(rng: np.random.Generator, band: Band = Band(), level: str | None = None,
-               persian: float = 0.0) -> StripSample:
+               persian: float = 0.0, text: TextPlacement = TextPlacement()) -> StripSample:
     """One training strip from a freshly rendered crop; ``persian`` of them (besides the sampler's own share)
-    are Iranian-style heads in Persian digits."""
+    are Iranian-style heads in Persian digits; stamps placed as ``text`` says."""
     level = level or str(rng.choice(LEVELS, p=[0.35, 0.4, 0.25]))
     segments = persian_layout(rng) if persian and rng.random() < persian else None
-    scene = render_crop(rng, level=level, size_px=int(rng.choice([96, 128, 160, 224, 320])), segments=segments)
+    scene = render_crop(rng, level=level, size_px=int(rng.choice([96, 128, 160, 224, 320])), segments=segments,
+                         text=text)
     head = scene.heads[0]
     gray = cv2.cvtColor(scene.rgb, cv2.COLOR_RGB2GRAY)
     seam = gap_seam(head, rng)

@@ -1,6 +1,9 @@
 """Training strips: segment spans sit on the glyphs, and the roll/turn augmentations keep labels true."""
 
+import math
+
 import numpy as np
+import pytest
 
 from datasets.strips import make_strip, parse_text, roll_strip, turn_strip
 from model.charset import encode_strip
@@ -133,14 +136,61 @@ def test_load_shards_holds_model_ready_strips_compactly(tmp_path, monkeypatch):
         monkeypatch.setattr("sys.argv", ["make_strips", "--seed", str(seed), "--count", "2", "--size", "48", "384",
                                          "--out", str(out)])
         make_strips.main()
-    data, hw = load_shards(paths, CRNNConfig(n_classes=N_CLASSES, height_px=48, width_px=384))
-    assert hw == (48, 384) and data.x.shape == (4, 1, 48, 384) and data.x.dtype == np.float16
+    data, band = load_shards(paths, CRNNConfig(n_classes=N_CLASSES, height_px=48, width_px=384))
+    assert (band.height_px, band.width_px, band.outer) == (48, 384, 0.99)
+    assert data.x.shape == (4, 1, 48, 384) and data.x.dtype == np.float16
     second = np.load(paths[1])
     want = strips_to_input(list(second["pixels"]), height_px=48, width_px=384)
     assert np.allclose(data.x[2:].astype(np.float32), want, atol=0.02)
     assert [parse_text(str(t)) for t in second["texts"]] == data.labels[2:]
     xb, yb = data.batches(np.random.default_rng(0), 3)
     assert xb.dtype == np.float32 and xb.shape == (3, 1, 48, 384) and len(yb) == 3
+
+
+def test_shards_record_their_band_and_only_shards_of_one_band_load_together(tmp_path, monkeypatch):
+    """``--outer`` unwraps the band further out; the shard records it, training takes it into the bundle's band,
+    and shards unwrapped from different bands are refused."""
+    from model.charset import N_CLASSES
+    from model.nets.crnn import CRNNConfig
+    from training import make_strips
+    from training.recognizer import load_shards
+
+    paths = [tmp_path / f"s{k}.npz" for k in (1, 2, 3)]
+    for out, outer in zip(paths, ("1.02", "1.02", "0.99")):
+        monkeypatch.setattr("sys.argv", ["make_strips", "--seed", "4", "--count", "2", "--size", "48", "384",
+                                         "--outer", outer, "--out", str(out)])
+        make_strips.main()
+    assert float(np.load(paths[0])["band_outer"]) == pytest.approx(1.02)
+    wide, plain = np.load(paths[0])["pixels"], np.load(paths[2])["pixels"]
+    assert wide.shape == plain.shape and not np.array_equal(wide, plain)  # same heads, a wider band
+    cfg = CRNNConfig(n_classes=N_CLASSES, height_px=48, width_px=384)
+    assert load_shards(paths[:2], cfg)[1].outer == 1.02
+    with pytest.raises(SystemExit, match="different bands"):
+        load_shards(paths, cfg)
+
+
+def test_text_band_outer_edge_sets_how_near_the_rim_the_stamps_reach(monkeypatch):
+    """The same heads drawn with the text band ending at 0.80 and at 0.96 of the rim radius, text anywhere across
+    it: glyphs reach further out with the wider band, and never past it (each glyph's reach: its centre's radius
+    plus half its height, recorded as it is pasted)."""
+    import datasets.headstamp as hs
+
+    pasted = []
+    paste = hs._paste_rotated
+    monkeypatch.setattr(hs, "_paste_rotated", lambda canvas, mask, pos, a: (pasted.append((pos, mask.shape[0])),
+                                                                           paste(canvas, mask, pos, a)))
+
+    def outermost(edge: float) -> float:
+        pasted.clear()
+        c = 2.2 * 100 / 2
+        for seed in range(6):
+            placement = hs.TextPlacement(outer=(edge, edge), anywhere=1.0)
+            hs.render_head(np.random.default_rng(seed), radius_px=100, text=placement)
+        return max((float(np.hypot(x - c, y - c)) + h / 2) / 100 for (x, y), h in pasted)
+
+    near, wide = outermost(0.80), outermost(0.96)
+    assert wide > near + 0.1
+    assert near <= 0.80 + 0.03 and wide <= 0.96 + 0.03  # a glyph's mask has a 2-pixel border
 
 
 def test_glyph_height_range_sets_the_stamp_size():
@@ -152,4 +202,4 @@ def test_glyph_height_range_sets_the_stamp_size():
     small, large = (render_head(np.random.default_rng(5), segments=segs, straight=False, glyph_h=(h, h))
                     for h in (0.12, 0.22))
     for a, b in zip(small.segments, large.segments):
-        assert (b.end_rad - b.start_rad) > 1.4 * (a.end_rad - a.start_rad)
+        assert (b.end_rad - b.start_rad) % (2 * math.pi) > 1.4 * ((a.end_rad - a.start_rad) % (2 * math.pi))

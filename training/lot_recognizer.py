@@ -25,6 +25,7 @@ from model.nets.crnn import CRNNConfig, build_crnn
 from model.recognition.preprocess import strips_to_input
 from training.engine import LoopConfig, train_ctc
 from training.export import export_bundle
+from training.grow import add_width_args, init_widths, warm_state, widened
 
 
 @torch.no_grad()
@@ -45,10 +46,12 @@ def main() -> None:
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--init", type=Path, help="warm-start from a bundle's weights.pt")
     ap.add_argument("--turned", type=float, default=0.0, help="share of strips turned upside down, target empty")
+    add_width_args(ap)
     a = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     torch.set_num_threads(a.threads)
-    cfg = CRNNConfig(n_classes=N_LINE_CLASSES, height_px=32, width_px=320)
+    base = init_widths(a.init, CRNNConfig(n_classes=N_LINE_CLASSES, height_px=32, width_px=320))
+    cfg = widened(base, a.channels, a.hidden)
     pixels, ys = [], []
     for p in a.shards:
         d = np.load(p)
@@ -71,7 +74,7 @@ def main() -> None:
 
     model = build_crnn(cfg)
     if a.init:
-        model.load_state_dict(torch.load(a.init, map_location="cpu"))
+        model.load_state_dict(warm_state(a.init, base, cfg, a.grow_noise))
     metrics = train_ctc(model, batches, val, LoopConfig(minutes=a.minutes, lr=a.lr))
     metrics["val_turned_empty"] = turned_empty(model, val[0])
     logging.info("metrics %s", metrics)

@@ -1,6 +1,9 @@
 """Render recognizer training strips into a shard.
 
     python -m training.make_strips --seed 1 --count 20000 --out cache/strips_1.npz [--size 48 384]
+        [--outer 1.02] [--near-rim]
+
+The shard records the band's outer radius (``band_outer``); the recognizer trained on it unwraps the same band.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from datasets.headstamp import NEAR_RIM, TextPlacement
 from datasets.strips import make_strip
 from model.rectify.polar import Band
 
@@ -22,18 +26,24 @@ def main() -> None:
     ap.add_argument("--persian", type=float, default=0.0,
                     help="share of strips forced to Iranian-style heads in Persian digits (besides the usual 10 %%)")
     ap.add_argument("--size", type=int, nargs=2, metavar=("H", "W"), default=(Band.height_px, Band.width_px),
-                    help="strip height and width in pixels (the unwrapped band's radii stay the default)")
+                    help="strip height and width in pixels")
+    ap.add_argument("--outer", type=float, default=Band.outer,
+                    help="the unwrapped band's outer radius, a share of the rim radius")
+    ap.add_argument("--near-rim", action="store_true",
+                    help="stamps placed as datasets.headstamp.NEAR_RIM (text band out to 0.88-0.96 rim radii, half "
+                         "the heads' text anywhere across it) instead of about the middle of a band ending at 0.9")
     a = ap.parse_args()
     rng = np.random.default_rng(a.seed)
-    band = Band(height_px=a.size[0], width_px=a.size[1])
-    samples = [make_strip(rng, band, persian=a.persian) for _ in range(a.count)]
+    band = Band(outer=a.outer, height_px=a.size[0], width_px=a.size[1])
+    text = NEAR_RIM if a.near_rim else TextPlacement()
+    samples = [make_strip(rng, band, persian=a.persian, text=text) for _ in range(a.count)]
     pixels = np.stack([s.pixels for s in samples])  # (N, H, W) uint8
     lengths = np.array([len(s.classes) for s in samples], np.int32)
     flat = np.array([c for s in samples for c in s.classes], np.int32)
     spans = np.array([sp for s in samples for sp in s.spans], np.float32).reshape(-1, 2)  # (sum segments, 2)
     a.out.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(a.out, pixels=pixels, lengths=lengths, classes=flat, spans=spans,
-                        texts=np.array([s.text for s in samples]))
+                        texts=np.array([s.text for s in samples]), band_outer=np.float32(band.outer))
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ from model.recognition.preprocess import strips_to_input
 from model.rectify.polar import Band
 from training.engine import LoopConfig, train_ctc
 from training.export import export_bundle
+from training.grow import add_width_args, init_widths, warm_state, widened
 from training.warm_start import crnn_from_onnx
 
 
@@ -53,13 +54,17 @@ class StripSet:
         return [encode_strip(lab) for lab in self.labels]
 
 
-def load_shards(paths: list[Path], cfg: CRNNConfig) -> tuple[StripSet, tuple[int, int]]:
+def load_shards(paths: list[Path], cfg: CRNNConfig) -> tuple[StripSet, Band]:
     """The shards' strips, model-ready but held as float16 (six shards of 30,000 strips at 48 x 384 take 6.6 GB
-    so, 13 GB as float32), and the first shard's strip size (H, W) as rendered."""
-    counts = []
+    so, 13 GB as float32), and the band they were unwrapped from (strip size as rendered; every shard's outer
+    radius must agree, shards without one are from the default band)."""
+    counts, outers = [], set()
     for p in paths:
         with np.load(p) as d:
             counts.append(len(d["texts"]))
+            outers.add(float(d["band_outer"]) if "band_outer" in d else Band.outer)
+    if len(outers) > 1:
+        raise SystemExit(f"shards unwrapped from different bands (outer radii {sorted(outers)})")
     x = np.empty((sum(counts), 1, cfg.height_px, cfg.width_px), np.float16)
     labels, spans, sizes, at = [], [], [], 0
     for p, n in zip(paths, counts):
@@ -78,7 +83,7 @@ def load_shards(paths: list[Path], cfg: CRNNConfig) -> tuple[StripSet, tuple[int
         flat = d["spans"] * (cfg.width_px / pixels.shape[2])
         ends = np.cumsum([len(lab) for lab in shard_labels])
         spans += [[tuple(map(float, sp)) for sp in flat[e - len(lab):e]] for e, lab in zip(ends, shard_labels)]
-    return StripSet(x, labels, spans), sizes[0]
+    return StripSet(x, labels, spans), Band(outer=round(outers.pop(), 4), height_px=sizes[0][0], width_px=sizes[0][1])
 
 
 def main() -> None:
@@ -92,11 +97,13 @@ def main() -> None:
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--size", type=int, nargs=2, metavar=("H", "W"),
                     default=(CRNNConfig.height_px, CRNNConfig.width_px), help="network input height and width")
+    add_width_args(ap)
     a = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     torch.set_num_threads(a.threads)
-    cfg = CRNNConfig(n_classes=N_CLASSES, height_px=a.size[0], width_px=a.size[1])
-    data, strip_hw = load_shards(a.shards, cfg)
+    base = init_widths(a.init, CRNNConfig(n_classes=N_CLASSES, height_px=a.size[0], width_px=a.size[1]))
+    cfg = widened(base, a.channels, a.hidden)
+    data, band = load_shards(a.shards, cfg)
     x = data.x
     val = (x[: a.val].astype(np.float32), data.targets()[: a.val])
     train = StripSet(x[a.val:], data.labels[a.val:], data.spans[a.val:])
@@ -104,10 +111,9 @@ def main() -> None:
     if a.init and a.init.suffix == ".onnx":
         crnn_from_onnx(model, a.init, torch.from_numpy(train.x[:256].astype(np.float32)))
     elif a.init:
-        model.load_state_dict(torch.load(a.init, map_location="cpu"))
+        model.load_state_dict(warm_state(a.init, base, cfg, a.grow_noise))
     metrics = train_ctc(model, train.batches, val, LoopConfig(minutes=a.minutes, lr=a.lr))
     logging.info("metrics %s", metrics)
-    band = Band(height_px=strip_hw[0], width_px=strip_hw[1])  # the band is unwrapped at the shards' strip size
     a.out.mkdir(parents=True, exist_ok=True)
     torch.save(model.state_dict(), a.out / "weights.pt")  # for warm starts; inference uses model.onnx
     export_bundle(model.eval(), a.out, example=torch.from_numpy(x[:2].astype(np.float32)), manifest={

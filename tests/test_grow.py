@@ -1,0 +1,81 @@
+"""Widening a CRNN (Net2WiderNet) keeps its logits; the copies' noise moves them only a little."""
+
+import numpy as np
+import pytest
+import torch
+
+from model.nets.crnn import CRNNConfig, build_crnn
+from training.grow import unit_map, widen_crnn, widened
+
+OLD = CRNNConfig(n_classes=11, height_px=32, width_px=64, channels=(4, 8, 8, 12), hidden=6)
+
+
+def _trained_like(cfg: CRNNConfig) -> torch.nn.Module:
+    """A CRNN with random weights and non-trivial batch-norm statistics and affine parameters."""
+    torch.manual_seed(0)
+    model = build_crnn(cfg)
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.running_mean.uniform_(-0.5, 0.5)
+                m.running_var.uniform_(0.5, 2.0)
+                m.weight.uniform_(0.5, 1.5)
+                m.bias.uniform_(-0.3, 0.3)
+    return model.eval()
+
+
+def _logits(cfg: CRNNConfig, state: dict, x: torch.Tensor) -> torch.Tensor:
+    model = build_crnn(cfg)
+    model.load_state_dict(state)
+    with torch.no_grad():
+        return model.eval()(x)
+
+
+def test_widened_network_computes_what_the_narrow_one_did():
+    small = _trained_like(OLD)
+    x = torch.randn(3, 1, OLD.height_px, OLD.width_px)
+    with torch.no_grad():
+        want = small(x)
+    new = widened(OLD, (6, 8, 13, 20), 10)
+    grown = widen_crnn(small.state_dict(), OLD, new, np.random.default_rng(1))
+    assert grown["rnn.weight_hh_l0"].shape == (40, 10) and grown["cnn.8.0.weight"].shape == (20, 20, 3, 3)
+    torch.testing.assert_close(_logits(new, grown, x), want, atol=1e-5, rtol=1e-4)
+    noisy = widen_crnn(small.state_dict(), OLD, new, np.random.default_rng(1), noise=0.05)
+    moved = (_logits(new, noisy, x) - want).abs().max().item()
+    assert 0 < moved < 0.5  # copies drift apart, the read barely moves
+
+
+def test_widening_keeps_the_original_units_and_refuses_to_narrow_or_resize():
+    m = unit_map(4, 7, np.random.default_rng(0))
+    assert list(m[:4]) == [0, 1, 2, 3] and len(m) == 7 and m.max() < 4
+    small = _trained_like(OLD).state_dict()
+    grown = widen_crnn(small, OLD, widened(OLD, None, 9), np.random.default_rng(0), noise=0.1)
+    torch.testing.assert_close(grown["cnn.0.0.weight"], small["cnn.0.0.weight"])  # no copies, no noise
+    torch.testing.assert_close(grown["rnn.weight_ih_l0"][:6], small["rnn.weight_ih_l0"][:6])
+    with pytest.raises(ValueError, match="narrow"):
+        widen_crnn(small, OLD, widened(OLD, (2, 8, 8, 12), None), np.random.default_rng(0))
+    with pytest.raises(ValueError, match="widths"):
+        widen_crnn(small, OLD, CRNNConfig(n_classes=12, height_px=32, width_px=64), np.random.default_rng(0))
+
+
+def test_a_trainer_warm_starts_a_wider_network_from_a_bundle_folder(tmp_path):
+    """The widths come from the bundle's manifest; the saved weights load into the wider network unchanged in
+    what they compute, and a same-width warm start is the saved weights as they are."""
+    import json
+
+    from training.grow import init_widths, warm_state
+
+    small = _trained_like(OLD)
+    torch.save(small.state_dict(), tmp_path / "weights.pt")
+    (tmp_path / "manifest.json").write_text(json.dumps({"config": {**OLD.__dict__, "channels": list(OLD.channels)}}))
+    default = CRNNConfig(n_classes=11, height_px=32, width_px=64)
+    base = init_widths(tmp_path / "weights.pt", default)
+    assert base == OLD and init_widths(None, default) == default
+    cfg = widened(base, None, 16)
+    x = torch.randn(2, 1, 32, 64)
+    with torch.no_grad():
+        want = small(x)
+    torch.testing.assert_close(_logits(cfg, warm_state(tmp_path / "weights.pt", base, cfg, 0.0), x), want,
+                               atol=1e-5, rtol=1e-4)
+    same = warm_state(tmp_path / "weights.pt", base, base, 0.5)
+    torch.testing.assert_close(same["rnn.weight_hh_l0"], small.state_dict()["rnn.weight_hh_l0"])

@@ -1,0 +1,115 @@
+"""Widen a trained CRNN without changing what it computes, so a larger network starts where the small one is.
+
+After Chen, Goodfellow and Shlens, "Net2Net: accelerating learning via knowledge transfer" (2016), Net2WiderNet:
+each new unit of a widened layer (a convolution's output channel with its batch norm, or an LSTM hidden unit) is
+a copy of an existing one, and the next layer's weights from every copy of a unit are that unit's weights divided
+by the number of copies. The widened network's logits equal the narrow one's (eval mode, and in training since
+copied channels share batch statistics). A little noise on the copies' incoming weights lets them drift apart.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from model.nets.crnn import CRNNConfig
+
+
+def unit_map(old: int, new: int, rng: np.random.Generator) -> np.ndarray:
+    """Which old unit each of ``new`` units copies: the old ones first, then random picks."""
+    if new < old:
+        raise ValueError(f"cannot narrow a layer from {old} to {new} units")
+    return np.concatenate([np.arange(old), rng.integers(0, old, new - old)])
+
+
+def _share(m: np.ndarray) -> torch.Tensor:
+    """Per new unit, 1 / the number of copies of its old unit (the split of its outgoing weights)."""
+    return torch.from_numpy(1.0 / np.bincount(m)[m]).float()
+
+
+def _stage_widths(cfg: CRNNConfig) -> list[int]:
+    c1, c2, c3, c4 = cfg.channels
+    return [c1, c2, c3, c3, c4, c4]
+
+
+def widen_crnn(state: dict[str, torch.Tensor], old: CRNNConfig, new: CRNNConfig, rng: np.random.Generator,
+               noise: float = 0.0) -> dict[str, torch.Tensor]:
+    """``state`` of a CRNN built with ``old``, widened to ``new`` (same classes and input size, every width at
+    least the old one). ``noise``: the std of the noise added to copies' incoming weights, relative to each
+    weight tensor's std (0 preserves the function exactly)."""
+    if (old.n_classes, old.height_px, old.width_px) != (new.n_classes, new.height_px, new.width_px):
+        raise ValueError("only the channel widths and the hidden size may change")
+    out = {k: v.clone() for k, v in state.items()}
+    conv_keys = sorted({k.rsplit(".", 2)[0] for k in state if k.startswith("cnn.") and k.endswith(".0.weight")},
+                       key=lambda k: int(k.split(".")[1]))
+    prev = np.arange(1)  # the single grey input channel
+    for key, (w_old, w_new) in zip(conv_keys, zip(_stage_widths(old), _stage_widths(new))):
+        m = unit_map(w_old, w_new, rng)
+        w = state[f"{key}.0.weight"][m][:, prev] * _share(prev)[None, :, None, None]
+        out[f"{key}.0.weight"] = _jitter(w, w_old, noise, rng)
+        for name in ("weight", "bias", "running_mean", "running_var"):
+            out[f"{key}.1.{name}"] = state[f"{key}.1.{name}"][m]
+        prev = m
+    mc = unit_map(old.channels[3], new.channels[3], rng)
+    out["collapse.weight"] = _jitter(state["collapse.weight"][mc][:, prev] * _share(prev)[None, :, None, None],
+                                     old.channels[3], noise, rng)
+    out["collapse.bias"] = state["collapse.bias"][mc]
+    mh = unit_map(old.hidden, new.hidden, rng)
+    rows = np.concatenate([g * old.hidden + mh for g in range(4)])  # gate blocks (i, f, g, o), each widened
+    for sfx in ("", "_reverse"):
+        out[f"rnn.weight_ih_l0{sfx}"] = _jitter(state[f"rnn.weight_ih_l0{sfx}"][rows][:, mc] * _share(mc)[None],
+                                                old.hidden, noise, rng, block=4)
+        out[f"rnn.weight_hh_l0{sfx}"] = _jitter(state[f"rnn.weight_hh_l0{sfx}"][rows][:, mh] * _share(mh)[None],
+                                                old.hidden, noise, rng, block=4)
+        for b in ("bias_ih", "bias_hh"):
+            out[f"rnn.{b}_l0{sfx}"] = state[f"rnn.{b}_l0{sfx}"][rows]
+    both = np.concatenate([mh, old.hidden + mh])  # forward then backward halves of the BiLSTM's output
+    out["head.weight"] = state["head.weight"][:, both] * torch.cat([_share(mh), _share(mh)])[None]
+    return out
+
+
+def _jitter(w: torch.Tensor, n_old: int, noise: float, rng: np.random.Generator, block: int = 1) -> torch.Tensor:
+    """Noise on the rows of ``w`` that are copies (row index past ``n_old`` within each of ``block`` blocks)."""
+    if noise <= 0:
+        return w
+    rows = w.shape[0] // block
+    copies = np.concatenate([np.arange(g * rows + n_old, (g + 1) * rows) for g in range(block)])
+    if not len(copies):
+        return w
+    w = w.clone()
+    scale = float(w.std()) * noise
+    w[copies] += torch.from_numpy(rng.normal(0, scale, w[copies].shape)).to(w.dtype)
+    return w
+
+
+def widened(cfg: CRNNConfig, channels: tuple[int, int, int, int] | None, hidden: int | None) -> CRNNConfig:
+    """``cfg`` with the given widths (None keeps a width)."""
+    return replace(cfg, channels=tuple(channels) if channels else cfg.channels, hidden=hidden or cfg.hidden)
+
+
+def add_width_args(ap: argparse.ArgumentParser) -> None:
+    """The trainers' options for a wider network than the warm start's."""
+    ap.add_argument("--channels", type=int, nargs=4, metavar="C", help="CNN stage widths (default: the init's)")
+    ap.add_argument("--hidden", type=int, help="LSTM hidden size (default: the init's)")
+    ap.add_argument("--grow-noise", type=float, default=0.01,
+                    help="noise on the copied units when --channels/--hidden widen the init")
+
+
+def init_widths(init: Path | None, cfg: CRNNConfig) -> CRNNConfig:
+    """``cfg`` with the widths of the bundle ``init`` comes from (its manifest.json), if it has one."""
+    manifest = init.parent / "manifest.json" if init else None
+    if not manifest or not manifest.exists():
+        return cfg
+    widths = json.loads(manifest.read_text())["config"]
+    return replace(cfg, channels=tuple(widths["channels"]), hidden=widths["hidden"])
+
+
+def warm_state(init: Path, base: CRNNConfig, cfg: CRNNConfig, noise: float) -> dict[str, torch.Tensor]:
+    """The weights.pt at ``init`` (a CRNN of ``base``), widened to ``cfg`` when that is wider."""
+    state = torch.load(init, map_location="cpu")
+    return state if cfg == base else widen_crnn(state, base, cfg, np.random.default_rng(0), noise=noise)
