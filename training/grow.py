@@ -32,6 +32,12 @@ def _share(m: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(1.0 / np.bincount(m)[m]).float()
 
 
+def _take(w: torch.Tensor, rows: np.ndarray, cols: np.ndarray) -> torch.Tensor:
+    """``w`` with its output ``rows`` and input ``cols`` picked, each input column split between its copies."""
+    split = _share(cols).view(1, -1, *[1] * (w.dim() - 2))
+    return w[rows][:, cols] * split
+
+
 def _stage_widths(cfg: CRNNConfig) -> list[int]:
     c1, c2, c3, c4 = cfg.channels
     return [c1, c2, c3, c3, c4, c4]
@@ -50,26 +56,23 @@ def widen_crnn(state: dict[str, torch.Tensor], old: CRNNConfig, new: CRNNConfig,
     prev = np.arange(1)  # the single grey input channel
     for key, (w_old, w_new) in zip(conv_keys, zip(_stage_widths(old), _stage_widths(new))):
         m = unit_map(w_old, w_new, rng)
-        w = state[f"{key}.0.weight"][m][:, prev] * _share(prev)[None, :, None, None]
-        out[f"{key}.0.weight"] = _jitter(w, w_old, noise, rng)
+        out[f"{key}.0.weight"] = _jitter(_take(state[f"{key}.0.weight"], m, prev), w_old, noise, rng)
         for name in ("weight", "bias", "running_mean", "running_var"):
             out[f"{key}.1.{name}"] = state[f"{key}.1.{name}"][m]
         prev = m
     mc = unit_map(old.channels[3], new.channels[3], rng)
-    out["collapse.weight"] = _jitter(state["collapse.weight"][mc][:, prev] * _share(prev)[None, :, None, None],
-                                     old.channels[3], noise, rng)
+    out["collapse.weight"] = _jitter(_take(state["collapse.weight"], mc, prev), old.channels[3], noise, rng)
     out["collapse.bias"] = state["collapse.bias"][mc]
     mh = unit_map(old.hidden, new.hidden, rng)
     rows = np.concatenate([g * old.hidden + mh for g in range(4)])  # gate blocks (i, f, g, o), each widened
     for sfx in ("", "_reverse"):
-        out[f"rnn.weight_ih_l0{sfx}"] = _jitter(state[f"rnn.weight_ih_l0{sfx}"][rows][:, mc] * _share(mc)[None],
-                                                old.hidden, noise, rng, block=4)
-        out[f"rnn.weight_hh_l0{sfx}"] = _jitter(state[f"rnn.weight_hh_l0{sfx}"][rows][:, mh] * _share(mh)[None],
-                                                old.hidden, noise, rng, block=4)
+        for name, cols in (("weight_ih", mc), ("weight_hh", mh)):
+            key = f"rnn.{name}_l0{sfx}"
+            out[key] = _jitter(_take(state[key], rows, cols), old.hidden, noise, rng, block=4)
         for b in ("bias_ih", "bias_hh"):
             out[f"rnn.{b}_l0{sfx}"] = state[f"rnn.{b}_l0{sfx}"][rows]
     both = np.concatenate([mh, old.hidden + mh])  # forward then backward halves of the BiLSTM's output
-    out["head.weight"] = state["head.weight"][:, both] * torch.cat([_share(mh), _share(mh)])[None]
+    out["head.weight"] = _take(state["head.weight"], np.arange(old.n_classes), both)
     return out
 
 
