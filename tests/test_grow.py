@@ -79,3 +79,55 @@ def test_a_trainer_warm_starts_a_wider_network_from_a_bundle_folder(tmp_path):
                                atol=1e-5, rtol=1e-4)
     same = warm_state(tmp_path / "weights.pt", base, base, 0.5)
     torch.testing.assert_close(same["rnn.weight_hh_l0"], small.state_dict()["rnn.weight_hh_l0"])
+
+
+def test_the_contrast_channel_starts_silent_and_widens_with_the_network(tmp_path):
+    """A network given the contrast channel reads as before until training moves its zero weights; such a network
+    widens (two input channels) and warm-starts from its own manifest, and exports to ONNX as one graph."""
+    import json
+
+    from training.export import export_bundle
+    from training.grow import init_widths, warm_state, with_contrast
+
+    small = _trained_like(OLD)
+    x = torch.randn(2, 1, 32, 64)
+    with torch.no_grad():
+        want = small(x)
+    state, cfg = with_contrast(small.state_dict(), OLD, 3.0)
+    assert cfg.contrast_sigma == 3.0 and state["cnn.0.0.weight"].shape == (4, 2, 3, 3)
+    torch.testing.assert_close(_logits(cfg, state, x), want, atol=1e-6, rtol=1e-5)
+    with pytest.raises(ValueError, match="already"):
+        with_contrast(state, cfg, 3.0)
+    state["cnn.0.0.weight"][:, 1] = 5 * torch.randn(4, 3, 3)  # as if trained: now the channel counts
+    with torch.no_grad():
+        moved = _logits(cfg, state, x)
+    assert (moved - want).abs().max() > 1e-3
+    wide = widened(cfg, (6, 8, 8, 16), None)
+    torch.testing.assert_close(_logits(wide, widen_crnn(state, cfg, wide, np.random.default_rng(0)), x), moved,
+                               atol=1e-5, rtol=1e-4)
+    torch.save(state, tmp_path / "weights.pt")
+    (tmp_path / "manifest.json").write_text(json.dumps({"config": {**cfg.__dict__, "channels": list(cfg.channels)}}))
+    base = init_widths(tmp_path / "weights.pt", CRNNConfig(n_classes=11, height_px=32, width_px=64))
+    assert base == cfg
+    torch.testing.assert_close(_logits(base, warm_state(tmp_path / "weights.pt", base, base, 0.0), x), moved)
+    model = build_crnn(cfg)
+    model.load_state_dict(state)
+    export_bundle(model.eval(), tmp_path / "bundle", example=x, manifest={"config": cfg.__dict__})
+    assert json.loads((tmp_path / "bundle" / "manifest.json").read_text())["onnx_max_abs_err"] < 1e-4
+
+
+def test_local_contrast_keeps_glyph_edges_and_drops_smooth_shading():
+    """The contrast channel of a strip under a smooth shading ramp and a gain change is the unshaded strip's."""
+    from model.nets.crnn import LocalContrast
+
+    glyphs = np.zeros((48, 384), np.float32)
+    for x0 in range(20, 360, 14):  # bars a few pixels wide, like strokes
+        glyphs[12:36, x0:x0 + 4] = 1.0
+    strokes = torch.from_numpy(glyphs)[None, None]
+    ramp = torch.linspace(-3, 3, 384).view(1, 1, 1, -1) * torch.ones(1, 1, 48, 1)
+    lc = LocalContrast(4.0, floor=0.01)
+    plain, shaded = lc(strokes), lc(3.0 * strokes + ramp)
+    inner = (slice(None), slice(None), slice(12, 36), slice(24, 360))
+    assert plain[inner].abs().max() > 0.5  # the strokes stand out
+    assert (plain - shaded)[inner].abs().max() < 0.1
+    assert lc(torch.zeros(1, 1, 48, 384)).abs().max() == 0

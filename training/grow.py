@@ -5,6 +5,8 @@ each new unit of a widened layer (a convolution's output channel with its batch 
 a copy of an existing one, and the next layer's weights from every copy of a unit are that unit's weights divided
 by the number of copies. The widened network's logits equal the narrow one's (eval mode, and in training since
 copied channels share batch statistics). A little noise on the copies' incoming weights lets them drift apart.
+A network may also gain the locally contrast-normalised input channel (``CRNNConfig.contrast_sigma``): the first
+convolution's weights from it start at zero, so again the logits do not change until training moves them.
 """
 
 from __future__ import annotations
@@ -48,12 +50,13 @@ def widen_crnn(state: dict[str, torch.Tensor], old: CRNNConfig, new: CRNNConfig,
     """``state`` of a CRNN built with ``old``, widened to ``new`` (same classes and input size, every width at
     least the old one). ``noise``: the std of the noise added to copies' incoming weights, relative to each
     weight tensor's std (0 preserves the function exactly)."""
-    if (old.n_classes, old.height_px, old.width_px) != (new.n_classes, new.height_px, new.width_px):
+    if (old.n_classes, old.height_px, old.width_px, old.contrast_sigma) != \
+            (new.n_classes, new.height_px, new.width_px, new.contrast_sigma):
         raise ValueError("only the channel widths and the hidden size may change")
     out = {k: v.clone() for k, v in state.items()}
     conv_keys = sorted({k.rsplit(".", 2)[0] for k in state if k.startswith("cnn.") and k.endswith(".0.weight")},
                        key=lambda k: int(k.split(".")[1]))
-    prev = np.arange(1)  # the single grey input channel
+    prev = np.arange(2 if old.contrast_sigma > 0 else 1)  # the grey input channel (and its contrast channel)
     for key, (w_old, w_new) in zip(conv_keys, zip(_stage_widths(old), _stage_widths(new))):
         m = unit_map(w_old, w_new, rng)
         out[f"{key}.0.weight"] = _jitter(_take(state[f"{key}.0.weight"], m, prev), w_old, noise, rng)
@@ -90,15 +93,29 @@ def _jitter(w: torch.Tensor, n_old: int, noise: float, rng: np.random.Generator,
     return w
 
 
-def widened(cfg: CRNNConfig, channels: tuple[int, int, int, int] | None, hidden: int | None) -> CRNNConfig:
-    """``cfg`` with the given widths (None keeps a width)."""
-    return replace(cfg, channels=tuple(channels) if channels else cfg.channels, hidden=hidden or cfg.hidden)
+def with_contrast(state: dict[str, torch.Tensor], old: CRNNConfig, sigma: float) -> tuple[dict, CRNNConfig]:
+    """``state`` of a CRNN without the contrast channel, given one at ``sigma`` whose weights start at zero."""
+    if old.contrast_sigma > 0:
+        raise ValueError("the network already has a contrast channel")
+    out = dict(state)
+    w = state["cnn.0.0.weight"]  # (c1, 1, 3, 3)
+    out["cnn.0.0.weight"] = torch.cat([w, torch.zeros_like(w)], 1)
+    return out, replace(old, contrast_sigma=sigma)
+
+
+def widened(cfg: CRNNConfig, channels: tuple[int, int, int, int] | None, hidden: int | None,
+            contrast_sigma: float | None = None) -> CRNNConfig:
+    """``cfg`` with the given widths and contrast channel (None keeps what ``cfg`` has)."""
+    return replace(cfg, channels=tuple(channels) if channels else cfg.channels, hidden=hidden or cfg.hidden,
+                   contrast_sigma=cfg.contrast_sigma if contrast_sigma is None else contrast_sigma)
 
 
 def add_width_args(ap: argparse.ArgumentParser) -> None:
     """The trainers' options for a wider network than the warm start's."""
     ap.add_argument("--channels", type=int, nargs=4, metavar="C", help="CNN stage widths (default: the init's)")
     ap.add_argument("--hidden", type=int, help="LSTM hidden size (default: the init's)")
+    ap.add_argument("--contrast-sigma", type=float, metavar="S",
+                    help="add the locally contrast-normalised input channel at this scale (pixels of the input)")
     ap.add_argument("--grow-noise", type=float, default=0.01,
                     help="noise on the copied units when --channels/--hidden widen the init")
 
@@ -109,10 +126,13 @@ def init_widths(init: Path | None, cfg: CRNNConfig) -> CRNNConfig:
     if not manifest or not manifest.exists():
         return cfg
     widths = json.loads(manifest.read_text())["config"]
-    return replace(cfg, channels=tuple(widths["channels"]), hidden=widths["hidden"])
+    return replace(cfg, channels=tuple(widths["channels"]), hidden=widths["hidden"],
+                   contrast_sigma=float(widths.get("contrast_sigma", 0.0)))
 
 
 def warm_state(init: Path, base: CRNNConfig, cfg: CRNNConfig, noise: float) -> dict[str, torch.Tensor]:
-    """The weights.pt at ``init`` (a CRNN of ``base``), widened to ``cfg`` when that is wider."""
+    """The weights.pt at ``init`` (a CRNN of ``base``), given the contrast channel and widened when ``cfg`` asks."""
     state = torch.load(init, map_location="cpu")
+    if cfg.contrast_sigma != base.contrast_sigma:
+        state, base = with_contrast(state, base, cfg.contrast_sigma)
     return state if cfg == base else widen_crnn(state, base, cfg, np.random.default_rng(0), noise=noise)

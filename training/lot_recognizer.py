@@ -51,7 +51,7 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     torch.set_num_threads(a.threads)
     base = init_widths(a.init, CRNNConfig(n_classes=N_LINE_CLASSES, height_px=32, width_px=320))
-    cfg = widened(base, a.channels, a.hidden)
+    cfg = widened(base, a.channels, a.hidden, a.contrast_sigma)
     pixels, ys = [], []
     for p in a.shards:
         d = np.load(p)

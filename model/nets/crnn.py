@@ -1,14 +1,18 @@
 """CRNN strip recognizer: a small VGG-style CNN, a BiLSTM and a per-column classifier for CTC.
 
 After Shi, Bai and Yao, "An End-to-End Trainable Neural Network for Image-based Sequence Recognition" (2015).
-``forward`` returns raw logits; CTC loss and decoding live in training/ and model/recognition/.
+``forward`` returns raw logits; CTC loss and decoding live in training/ and model/recognition/. With
+``contrast_sigma`` > 0 the network also sees its input locally contrast-normalised (:class:`LocalContrast`, a
+fixed layer inside the graph, so the bundle's input stays the standardised strip).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 
@@ -19,6 +23,32 @@ class CRNNConfig:
     width_px: int = 256
     channels: tuple[int, int, int, int] = (16, 32, 64, 96)
     hidden: int = 96
+    contrast_sigma: float = 0.0  # > 0: a second input channel, the strip locally contrast-normalised at this scale
+
+
+class LocalContrast(nn.Module):
+    """Fixed local contrast normalisation: ``(x - G*x) / (sqrt(G*(x - G*x)^2) + floor)`` with a Gaussian ``G`` of
+    ``sigma`` pixels (reflected at the edges). Smooth shading, tarnish and translucent blotches several glyphs
+    wide change a strip's local mean and contrast, not the shape of its glyph edges; this channel keeps the
+    edges at one scale wherever they are. ``floor`` (in units of the standardised input) keeps flat noise from
+    being blown up."""
+
+    def __init__(self, sigma: float, floor: float = 0.25) -> None:
+        super().__init__()
+        r = max(1, math.ceil(3 * sigma))
+        g = torch.exp(-torch.arange(-r, r + 1, dtype=torch.float32) ** 2 / (2 * sigma * sigma))
+        self.register_buffer("kernel", (g / g.sum()).view(1, 1, 1, -1), persistent=False)
+        self.radius = r
+        self.floor = floor
+
+    def _blur(self, x: torch.Tensor) -> torch.Tensor:
+        r = self.radius
+        x = F.conv2d(F.pad(x, (r, r, 0, 0), mode="reflect"), self.kernel)
+        return F.conv2d(F.pad(x, (0, 0, r, r), mode="reflect"), self.kernel.transpose(2, 3))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        d = x - self._blur(x)
+        return d / (torch.sqrt(self._blur(d * d)) + self.floor)
 
 
 def _conv(c_in: int, c_out: int) -> nn.Sequential:
@@ -29,8 +59,9 @@ class CRNN(nn.Module):
     def __init__(self, cfg: CRNNConfig) -> None:
         super().__init__()
         c1, c2, c3, c4 = cfg.channels
+        self.contrast = LocalContrast(cfg.contrast_sigma) if cfg.contrast_sigma > 0 else None
         self.cnn = nn.Sequential(
-            _conv(1, c1), nn.MaxPool2d(2),                      # (N, c1, H/2, W/2)
+            _conv(2 if self.contrast is not None else 1, c1), nn.MaxPool2d(2),                      # (N, c1, H/2, W/2)
             _conv(c1, c2), nn.MaxPool2d(2),                     # (N, c2, H/4, W/4)
             _conv(c2, c3), _conv(c3, c3), nn.MaxPool2d((2, 1)),  # (N, c3, H/8, W/4)
             _conv(c3, c4), _conv(c4, c4), nn.MaxPool2d((cfg.height_px // 16, 1)),  # (N, c4, 2, W/4)
@@ -41,6 +72,8 @@ class CRNN(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x: (N, 1, H, W) normalised strips -> logits (N, T, n_classes), T = W/4."""
+        if self.contrast is not None:
+            x = torch.cat([x, self.contrast(x)], 1)
         f = self.collapse(self.cnn(x)).squeeze(2).transpose(1, 2)  # (N, T, c4)
         f, _ = self.rnn(f)  # (N, T, 2*hidden)
         return self.head(f)
