@@ -203,3 +203,35 @@ def test_glyph_height_range_sets_the_stamp_size():
                     for h in (0.12, 0.22))
     for a, b in zip(small.segments, large.segments):
         assert (b.end_rad - b.start_rad) % (2 * math.pi) > 1.4 * ((a.end_rad - a.start_rad) % (2 * math.pi))
+
+
+def test_the_trainer_adds_the_contrast_channel_to_a_bundle_and_the_reader_loads_the_result(tmp_path, monkeypatch):
+    """``--contrast-sigma`` on the shipped recognizer's weights.pt trains, exports a bundle whose manifest records
+    the channel and whose ONNX graph takes the same one-channel strips (the reader loads and runs it); from the
+    bundle's model.onnx the trainer refuses, since the folded graph cannot be given the new channel."""
+    import json
+
+    from model.bundle import RECOGNIZER, WEIGHTS_DIR, load_bundle
+    from model.headstamp_reader import HeadstampReader
+    from model.recognition.preprocess import strips_to_input
+    from model.runtime import OnnxNet
+    from training import make_strips, recognizer
+
+    shard = tmp_path / "s.npz"
+    monkeypatch.setattr("sys.argv", ["make_strips", "--seed", "4", "--count", "6", "--size", "48", "384",
+                                     "--out", str(shard)])
+    make_strips.main()
+    shipped = WEIGHTS_DIR / RECOGNIZER
+    out = tmp_path / "bundle"
+    common = ["recognizer", "--shards", str(shard), "--size", "48", "384", "--val", "2", "--minutes", "0.01",
+              "--contrast-sigma", "4", "--out", str(out)]
+    monkeypatch.setattr("sys.argv", [*common, "--init", str(shipped / "model.onnx")])
+    with pytest.raises(SystemExit, match="weights.pt"):
+        recognizer.main()
+    monkeypatch.setattr("sys.argv", [*common, "--init", str(shipped / "weights.pt")])
+    recognizer.main()
+    assert json.loads((out / "manifest.json").read_text())["config"]["contrast_sigma"] == 4.0
+    shipped_reader = HeadstampReader.from_bundles(threads=1)
+    reader = HeadstampReader(OnnxNet(load_bundle(out), threads=1), shipped_reader.detector)
+    x = strips_to_input(list(np.load(shard)["pixels"]), height_px=48, width_px=384)
+    assert reader.net.batched(x, 4).shape == shipped_reader.net.batched(x, 4).shape == (6, 96, 102)
