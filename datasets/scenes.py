@@ -33,6 +33,16 @@ class HeadTruth:
 
 
 @dataclass(frozen=True)
+class Damage:
+    """Which damage a crop's level applies (for diagnosis: a kind switched off is still drawn, so the random
+    stream and every other part of the render stay as they were)."""
+
+    face: bool = True  # corrosion, patina, scratches, grinding
+    capture: bool = True  # glare, paint, downscaling; blur, noise and JPEG as at the clean level when off
+    occlusion: bool = True  # finger-like or debris blobs over the head
+
+
+@dataclass(frozen=True)
 class Scene:
     rgb: np.ndarray  # (H, W, 3) uint8
     heads: tuple[HeadTruth, ...]
@@ -50,8 +60,8 @@ def background(h: int, w: int, rng: np.random.Generator) -> np.ndarray:
     return np.clip(out, 0, 255)
 
 
-def _damage_face(head: HeadRender, rng: np.random.Generator, level: str) -> np.ndarray:
-    rgb = head.rgb.astype(np.float32)
+def _damage_face(head: HeadRender, rng: np.random.Generator, level: str, apply: bool = True) -> np.ndarray:
+    rgb = plain = head.rgb.astype(np.float32)
     if level == "clean":
         return rgb
     amount = 0.5 if level == "worn" else 0.8
@@ -63,7 +73,7 @@ def _damage_face(head: HeadRender, rng: np.random.Generator, level: str) -> np.n
         rgb = degrade.scratches(rgb, rng, int(rng.integers(2, 12)))
     if level == "obscured" and rng.random() < 0.6:
         rgb = degrade.grind(rgb, rng, float(rng.uniform(0.2, 0.5)))
-    return rgb
+    return rgb if apply else plain
 
 
 def place_head(canvas: np.ndarray, face: np.ndarray, head: HeadRender, *, centre: tuple[float, float],
@@ -142,15 +152,17 @@ def _tilt(rng: np.random.Generator, level: str) -> tuple[float, float]:
     return math.cos(math.radians(deg)), float(rng.uniform(0, math.pi))
 
 
-def _finish(rgb: np.ndarray, rng: np.random.Generator, level: str, diameter_px: float) -> np.ndarray:
-    lv = {"clean": 0.1, "worn": 0.45, "obscured": 0.7}[level]
+def _finish(rgb: np.ndarray, rng: np.random.Generator, level: str, diameter_px: float,
+            apply: bool = True) -> np.ndarray:
+    lv = {"clean": 0.1, "worn": 0.45, "obscured": 0.7}[level] if apply else 0.1
+    keep = (lambda new, old: new) if apply else (lambda new, old: old)
     if level != "clean" and rng.random() < 0.4:
-        rgb = degrade.glare(rgb, rng)
+        rgb = keep(degrade.glare(rgb, rng), rgb)
     if level == "obscured" and rng.random() < 0.5:
-        rgb = degrade.paint(rgb, rng, float(rng.uniform(0.2, 0.6)))
+        rgb = keep(degrade.paint(rgb, rng, float(rng.uniform(0.2, 0.6))), rgb)
     rgb = np.clip(rgb, 0, 255).astype(np.uint8)
     if level != "clean" and rng.random() < 0.4:
-        rgb = degrade.downscale(rgb, rng, diameter_px=diameter_px, min_diameter_px=40)
+        rgb = keep(degrade.downscale(rgb, rng, diameter_px=diameter_px, min_diameter_px=40), rgb)
     return degrade.photometric(lv, seed=int(rng.integers(2**31)))(image=rgb)["image"]
 
 
@@ -160,13 +172,14 @@ def _truth(head: HeadRender, rim: Ellipse) -> HeadTruth:
 
 def render_crop(rng: np.random.Generator, *, level: str, size_px: int | None = None,
                 segments: list[Segment] | None = None, walls: float = WALLS,
-                glyph_h: tuple[float, float] = GLYPH_H, text: TextPlacement = TextPlacement()) -> Scene:
+                glyph_h: tuple[float, float] = GLYPH_H, text: TextPlacement = TextPlacement(),
+                damage: Damage = Damage()) -> Scene:
     """One head filling most of a square photo, as in a close-up of a case base; ``walls`` of tilted heads
-    show the case's side; ``glyph_h`` and ``text`` as in ``render_head``."""
+    show the case's side; ``glyph_h`` and ``text`` as in ``render_head``; ``damage`` as in :class:`Damage`."""
     size = int(size_px or rng.choice([128, 160, 192, 224, 256, 320]))
     head = render_head(rng, radius_px=int(rng.integers(70, 130)), segments=segments, glyph_h=glyph_h,
                        text=text)
-    face = _damage_face(head, rng, level)
+    face = _damage_face(head, rng, level, damage.face)
     canvas = background(size, size, rng)
     radius = size / 2 * rng.uniform(0.75, 1.02)  # tight crops clip the rim at the image edge
     centre = (size / 2 + rng.normal(0, 0.04 * size), size / 2 + rng.normal(0, 0.04 * size))
@@ -174,8 +187,9 @@ def render_crop(rng: np.random.Generator, *, level: str, size_px: int | None = N
     _case_wall(canvas, head, Ellipse(centre[0], centre[1], radius, radius * k, tilt), rng, walls)
     rim = place_head(canvas, face, head, centre=centre, radius_px=radius, tilt_k=k, tilt_rad=tilt)
     if level != "clean" and rng.random() < 0.25:
-        canvas = degrade.occlude(canvas, rng, centre, radius)
-    return Scene(_finish(canvas, rng, level, 2 * radius), (_truth(head, rim),), level)
+        occluded = degrade.occlude(canvas, rng, centre, radius)
+        canvas = occluded if damage.occlusion else canvas
+    return Scene(_finish(canvas, rng, level, 2 * radius, damage.capture), (_truth(head, rim),), level)
 
 
 def render_frame(rng: np.random.Generator, *, level: str, width: int = 960, height: int = 540,

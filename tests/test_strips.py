@@ -235,3 +235,22 @@ def test_the_trainer_adds_the_contrast_channel_to_a_bundle_and_the_reader_loads_
     reader = HeadstampReader(OnnxNet(load_bundle(out), threads=1), shipped_reader.detector)
     x = strips_to_input(list(np.load(shard)["pixels"]), height_px=48, width_px=384)
     assert reader.net.batched(x, 4).shape == shipped_reader.net.batched(x, 4).shape == (6, 96, 102)
+
+
+def test_damage_switched_off_leaves_the_rest_of_the_crop_as_it_was():
+    """A worn or obscured crop rendered with a kind of damage off has the same head, rim and random stream as with
+    it on (so a diagnosis compares like with like) and differs in pixels."""
+    from datasets.scenes import Damage, render_crop
+
+    for level, seed in (("worn", 3), ("obscured", 8)):
+        scenes, nexts = {}, {}
+        for name, damage in (("all", Damage()), ("no face", Damage(face=False)), ("no capture", Damage(capture=False)),
+                             ("none", Damage(face=False, capture=False, occlusion=False))):
+            rng = np.random.default_rng(seed)
+            scenes[name] = render_crop(rng, level=level, size_px=160, damage=damage)
+            nexts[name] = rng.random()
+        assert len(set(nexts.values())) == 1
+        assert len({(s.heads[0].rim, tuple(s.heads[0].clockwise_labels())) for s in scenes.values()}) == 1
+        pix = {k: v.rgb.astype(np.float32) for k, v in scenes.items()}
+        for name in ("no face", "no capture", "none"):
+            assert np.abs(pix[name] - pix["all"]).mean() > 0.1, (level, name)
