@@ -155,14 +155,16 @@ def _tilt(rng: np.random.Generator, level: str) -> tuple[float, float]:
 def _finish(rgb: np.ndarray, rng: np.random.Generator, level: str, diameter_px: float,
             apply: bool = True) -> np.ndarray:
     lv = {"clean": 0.1, "worn": 0.45, "obscured": 0.7}[level] if apply else 0.1
-    keep = (lambda new, old: new) if apply else (lambda new, old: old)
     if level != "clean" and rng.random() < 0.4:
-        rgb = keep(degrade.glare(rgb, rng), rgb)
+        glared = degrade.glare(rgb, rng)
+        rgb = glared if apply else rgb
     if level == "obscured" and rng.random() < 0.5:
-        rgb = keep(degrade.paint(rgb, rng, float(rng.uniform(0.2, 0.6))), rgb)
+        painted = degrade.paint(rgb, rng, float(rng.uniform(0.2, 0.6)))
+        rgb = painted if apply else rgb
     rgb = np.clip(rgb, 0, 255).astype(np.uint8)
     if level != "clean" and rng.random() < 0.4:
-        rgb = keep(degrade.downscale(rgb, rng, diameter_px=diameter_px, min_diameter_px=40), rgb)
+        smaller = degrade.downscale(rgb, rng, diameter_px=diameter_px, min_diameter_px=40)
+        rgb = smaller if apply else rgb
     return degrade.photometric(lv, seed=int(rng.integers(2**31)))(image=rgb)["image"]
 
 

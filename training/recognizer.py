@@ -103,13 +103,13 @@ def main() -> None:
     torch.set_num_threads(a.threads)
     base = init_widths(a.init, CRNNConfig(n_classes=N_CLASSES, height_px=a.size[0], width_px=a.size[1]))
     cfg = widened(base, a.channels, a.hidden, a.contrast_sigma)
+    if a.init and a.init.suffix == ".onnx" and cfg != base:
+        raise SystemExit(f"{a.init}: widening or adding the contrast channel starts from a bundle's weights.pt")
     data, band = load_shards(a.shards, cfg)
     x = data.x
     val = (x[: a.val].astype(np.float32), data.targets()[: a.val])
     train = StripSet(x[a.val:], data.labels[a.val:], data.spans[a.val:])
     model = build_crnn(cfg)
-    if a.init and a.init.suffix == ".onnx" and cfg != base:
-        raise SystemExit(f"{a.init}: widening or adding the contrast channel starts from a bundle's weights.pt")
     if a.init and a.init.suffix == ".onnx":
         crnn_from_onnx(model, a.init, torch.from_numpy(train.x[:256].astype(np.float32)))
     elif a.init:

@@ -60,8 +60,9 @@ class CRNN(nn.Module):
         super().__init__()
         c1, c2, c3, c4 = cfg.channels
         self.contrast = LocalContrast(cfg.contrast_sigma) if cfg.contrast_sigma > 0 else None
+        c_in = 1 if self.contrast is None else 2  # the strip, and its contrast channel
         self.cnn = nn.Sequential(
-            _conv(2 if self.contrast is not None else 1, c1), nn.MaxPool2d(2),                      # (N, c1, H/2, W/2)
+            _conv(c_in, c1), nn.MaxPool2d(2),                   # (N, c1, H/2, W/2)
             _conv(c1, c2), nn.MaxPool2d(2),                     # (N, c2, H/4, W/4)
             _conv(c2, c3), _conv(c3, c3), nn.MaxPool2d((2, 1)),  # (N, c3, H/8, W/4)
             _conv(c3, c4), _conv(c4, c4), nn.MaxPool2d((cfg.height_px // 16, 1)),  # (N, c4, 2, W/4)
