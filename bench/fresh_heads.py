@@ -33,6 +33,18 @@ from model.pipeline import THOROUGH  # noqa: E402
 from model.runtime import OnnxNet  # noqa: E402
 
 
+def with_fields(cfg: ReaderConfig, pairs: list[str]) -> ReaderConfig:
+    """``cfg`` with the numeric fields named in ``FIELD=VALUE`` pairs changed."""
+    fields = {f.name: f.type for f in dataclasses.fields(cfg)}
+    changes = {}
+    for pair in pairs:
+        name, _, value = pair.partition("=")
+        if name not in fields:
+            raise SystemExit(f"--set: ReaderConfig has no field {name!r}")
+        changes[name] = int(value) if fields[name] in (int, "int") else float(value)
+    return dataclasses.replace(cfg, **changes)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--recognizer", default=RECOGNIZER)
@@ -50,6 +62,8 @@ def main() -> None:
                     help=f"glyph height range, share of the rim radius (renderer: {GLYPH_H})")
     ap.add_argument("--near-rim", action="store_true",
                     help="stamps placed as datasets.headstamp.NEAR_RIM (band out to the rim, text anywhere across it)")
+    ap.add_argument("--set", nargs="*", default=[], metavar="FIELD=VALUE",
+                    help="ReaderConfig fields to change, e.g. orientation=1 layout_cost=2")
     a = ap.parse_args()
     text = NEAR_RIM if a.near_rim else TextPlacement()
     glyph_h = tuple(a.glyph_h) if a.glyph_h else GLYPH_H
@@ -59,11 +73,12 @@ def main() -> None:
         cfg = dataclasses.replace(cfg, rim_scales=tuple(a.rim_scales))
     if a.thorough and a.retry_below is not None:
         cfg = dataclasses.replace(cfg, retry_below=a.retry_below)
+    cfg = with_fields(cfg, a.set)
     reader = HeadstampReader(OnnxNet(load_bundle(a.recognizer), threads=a.threads), shipped.detector, cfg)
     mode = f" (thorough, rim scales {cfg.rim_scales} under {cfg.retry_below})" if a.thorough else ""
     print(f"recognizer {a.recognizer}{mode}, {a.n} "
           f"{'Persian-digit ' if a.persian else ''}crops per level, seed {a.seed}, "
-          f"glyphs {glyph_h} of the rim radius, text {text}\n")
+          f"glyphs {glyph_h} of the rim radius, text {text}, {' '.join(a.set) or 'default reader'}\n")
     print("| level | exact | in n-best | ms/crop |\n|---|---|---|---|")
     missed: list[tuple[str, tuple[str, ...], list[tuple[str, ...]]]] = []
     for level in LEVELS:

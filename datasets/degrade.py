@@ -115,7 +115,12 @@ def photometric(level: float, *, seed: int) -> A.Compose:
 def downscale(rgb: np.ndarray, rng: np.random.Generator, *, diameter_px: float, min_diameter_px: float) -> np.ndarray:
     """Lose resolution: shrink so the head is ``min_diameter_px``..current wide, then enlarge back."""
     target = rng.uniform(min_diameter_px, diameter_px)
-    f = target / diameter_px
+    return soften(rgb, target / diameter_px)
+
+
+def soften(rgb: np.ndarray, f: float) -> np.ndarray:
+    """The image shrunk by ``f`` and enlarged back to its size (as a video still or a digital zoom loses
+    resolution); unchanged when ``f`` > 0.95."""
     if f > 0.95:
         return rgb
     h, w = rgb.shape[:2]

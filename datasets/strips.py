@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from datasets import degrade
 from datasets.headstamp import TextPlacement
 from datasets.sampler import persian_layout
 from datasets.scenes import LEVELS, HeadTruth, render_crop
@@ -94,16 +95,29 @@ def roll_strip(strip: np.ndarray, labels: list[tuple[str, bool]], spans: list[tu
     return np.roll(strip, -cut, axis=-1), [labels[i] for i in order], shifted
 
 
+def soft_scale(rng: np.random.Generator, diameter_px: float, lo_px: float = 40.0, hi_px: float = 120.0) -> float:
+    """A shrink factor that leaves a head of ``diameter_px`` with a resolution of ``lo_px``..``hi_px`` pixels
+    across (log-uniform; at most its own), where the recognizer reads worst (a frame's heads, 35-95 px in
+    radius, halved in resolution by a video codec or digital zoom)."""
+    hi = min(hi_px, diameter_px)
+    lo = min(lo_px, hi)
+    return float(np.exp(rng.uniform(np.log(lo), np.log(hi)))) / diameter_px
+
+
 def make_strip(rng: np.random.Generator, band: Band = Band(), level: str | None = None,
-               persian: float = 0.0, text: TextPlacement = TextPlacement()) -> StripSample:
+               persian: float = 0.0, text: TextPlacement = TextPlacement(), soft: float = 0.0) -> StripSample:
     """One training strip from a freshly rendered crop; ``persian`` of them (besides the sampler's own share)
-    are Iranian-style heads in Persian digits; stamps placed as ``text`` says."""
+    are Iranian-style heads in Persian digits; stamps placed as ``text`` says; ``soft`` of them lose
+    resolution as a video still does (:func:`soft_scale`), whatever their level."""
     level = level or str(rng.choice(LEVELS, p=[0.35, 0.4, 0.25]))
     segments = persian_layout(rng) if persian and rng.random() < persian else None
     scene = render_crop(rng, level=level, size_px=int(rng.choice([96, 128, 160, 224, 320])), segments=segments,
                          text=text)
     head = scene.heads[0]
-    gray = cv2.cvtColor(scene.rgb, cv2.COLOR_RGB2GRAY)
+    rgb = scene.rgb
+    if soft and rng.random() < soft:
+        rgb = degrade.soften(rgb, soft_scale(rng, 2 * head.rim.a_px))
+    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
     seam = gap_seam(head, rng)
     strip = unwrap(gray, jitter_rim(head.rim, rng), seam_rad=seam, band=band)
     labels = strip_labels(head, seam)

@@ -254,3 +254,25 @@ def test_damage_switched_off_leaves_the_rest_of_the_crop_as_it_was():
         pix = {k: v.rgb.astype(np.float32) for k, v in scenes.items()}
         for name in ("no face", "no capture", "none"):
             assert np.abs(pix[name] - pix["all"]).mean() > 0.1, (level, name)
+
+
+def test_soft_strips_lose_resolution_and_keep_their_labels():
+    """``soft`` strips come from a crop shrunk so the head is 40-120 px across and enlarged back: the same head
+    and labels, less fine detail; ``soft=0`` draws nothing more, so older shards' recipes still reproduce."""
+    from datasets.strips import soft_scale
+
+    rng = np.random.default_rng(5)
+    scales = [soft_scale(rng, d) for d in (60.0, 200.0, 300.0) for _ in range(200)]
+    across = np.array(scales).reshape(3, 200) * np.array([[60.0], [200.0], [300.0]])
+    assert across.min() >= 40 - 1e-6 and across[0].max() <= 60 + 1e-6 and across[1:].max() <= 120 + 1e-6
+    assert soft_scale(rng, 30.0) == pytest.approx(1.0)  # never enlarged past its own resolution
+
+    plain = make_strip(np.random.default_rng(8), level="clean")
+    assert (make_strip(np.random.default_rng(8), level="clean", soft=0.0).pixels == plain.pixels).all()
+    soft = make_strip(np.random.default_rng(8), level="clean", soft=1.0)
+    assert soft.text == plain.text and soft.classes == plain.classes
+
+    def detail(img: np.ndarray) -> float:
+        return float(np.abs(np.diff(img.astype(np.float32), axis=1)).mean())
+
+    assert detail(soft.pixels) < 0.85 * detail(plain.pixels)

@@ -1,7 +1,7 @@
 """Render recognizer training strips into a shard.
 
     python -m training.make_strips --seed 1 --count 20000 --out cache/strips_1.npz [--size 48 384]
-        [--outer 1.02] [--near-rim]
+        [--outer 1.02] [--near-rim] [--soft 0.35]
 
 The shard records the band's outer radius (``band_outer``); the recognizer trained on it unwraps the same band.
 """
@@ -32,11 +32,14 @@ def main() -> None:
     ap.add_argument("--near-rim", action="store_true",
                     help="stamps placed as datasets.headstamp.NEAR_RIM (text band out to 0.88-0.96 rim radii, half "
                          "the heads' text anywhere across it) instead of about the middle of a band ending at 0.9")
+    ap.add_argument("--soft", type=float, default=0.0,
+                    help="share of strips whose crop loses resolution as a video still does "
+                         "(datasets.strips.soft_scale)")
     a = ap.parse_args()
     rng = np.random.default_rng(a.seed)
     band = Band(outer=a.outer, height_px=a.size[0], width_px=a.size[1])
     text = NEAR_RIM if a.near_rim else TextPlacement()
-    samples = [make_strip(rng, band, persian=a.persian, text=text) for _ in range(a.count)]
+    samples = [make_strip(rng, band, persian=a.persian, text=text, soft=a.soft) for _ in range(a.count)]
     pixels = np.stack([s.pixels for s in samples])  # (N, H, W) uint8
     lengths = np.array([len(s.classes) for s in samples], np.int32)
     flat = np.array([c for s in samples for c in s.classes], np.int32)
