@@ -167,6 +167,10 @@ def test_shards_record_their_band_and_only_shards_of_one_band_load_together(tmp_
     assert load_shards(paths[:2], cfg)[1].outer == 1.02
     with pytest.raises(SystemExit, match="different bands"):
         load_shards(paths, cfg)
+    older = tmp_path / "older.npz"  # shards from before bands were recorded are from the default band (0.99)
+    with np.load(paths[2]) as d:
+        np.savez_compressed(older, **{k: d[k] for k in d.files if k != "band_outer"})
+    assert load_shards([paths[2], older], cfg)[1].outer == 0.99  # 0.99 as stored in float32 is the same band
 
 
 def test_text_band_outer_edge_sets_how_near_the_rim_the_stamps_reach(monkeypatch):

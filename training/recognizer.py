@@ -62,7 +62,7 @@ def load_shards(paths: list[Path], cfg: CRNNConfig) -> tuple[StripSet, Band]:
     for p in paths:
         with np.load(p) as d:
             counts.append(len(d["texts"]))
-            outers.add(float(d["band_outer"]) if "band_outer" in d else Band.outer)
+            outers.add(round(float(d["band_outer"]) if "band_outer" in d else Band.outer, 4))  # stored as float32
     if len(outers) > 1:
         raise SystemExit(f"shards unwrapped from different bands (outer radii {sorted(outers)})")
     x = np.empty((sum(counts), 1, cfg.height_px, cfg.width_px), np.float16)
@@ -83,7 +83,7 @@ def load_shards(paths: list[Path], cfg: CRNNConfig) -> tuple[StripSet, Band]:
         flat = d["spans"] * (cfg.width_px / pixels.shape[2])
         ends = np.cumsum([len(lab) for lab in shard_labels])
         spans += [[tuple(map(float, sp)) for sp in flat[e - len(lab):e]] for e, lab in zip(ends, shard_labels)]
-    return StripSet(x, labels, spans), Band(outer=round(outers.pop(), 4), height_px=sizes[0][0], width_px=sizes[0][1])
+    return StripSet(x, labels, spans), Band(outer=outers.pop(), height_px=sizes[0][0], width_px=sizes[0][1])
 
 
 def main() -> None:
