@@ -50,7 +50,7 @@ def main() -> None:
     ap.add_argument("--levels", nargs="+", default=["clean", "worn"], choices=LEVELS)
     ap.add_argument("--thorough", action="store_true", help="read as marktrace --thorough does")
     ap.add_argument("--set", nargs="*", default=[], metavar="FIELD=VALUE",
-                    help="ReaderConfig fields to change, e.g. orientation=1 layout_cost=2")
+                    help="numeric ReaderConfig fields to change, e.g. retry_below=0.5 unknown_cost=3")
     ap.add_argument("--soften", type=float, default=1.0, metavar="F",
                     help="shrink each frame by F and enlarge it back, as a video codec or digital zoom loses "
                          "resolution (datasets.degrade.soften)")

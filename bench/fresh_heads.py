@@ -7,7 +7,8 @@ is exact when its segments equal the stamped ones clockwise from any start (star
 Cyrillic and Persian folded as the matcher does). The recognizer defaults to the shipped bundle. ``--persian``:
 every head Iranian-style (code and Solar Hijri year in Persian digits). ``--glyph-h``: glyph heights drawn from
 [LO, HI] of the rim radius instead of the renderer's range (to see how a recognizer reads small stamps).
-``--thorough``: read as ``marktrace --thorough`` does (``model.pipeline.THOROUGH``).
+``--thorough``: read as ``marktrace --thorough`` does (``model.pipeline.THOROUGH``). ``--set FIELD=VALUE``:
+numeric ``ReaderConfig`` fields changed (for trying a reader setting).
 """
 
 from __future__ import annotations
@@ -35,13 +36,13 @@ from model.runtime import OnnxNet  # noqa: E402
 
 def with_fields(cfg: ReaderConfig, pairs: list[str]) -> ReaderConfig:
     """``cfg`` with the numeric fields named in ``FIELD=VALUE`` pairs changed."""
-    fields = {f.name: f.type for f in dataclasses.fields(cfg)}
+    numeric = {f.name: int if f.type == "int" else float for f in dataclasses.fields(cfg) if f.type in ("int", "float")}
     changes = {}
     for pair in pairs:
         name, _, value = pair.partition("=")
-        if name not in fields:
-            raise SystemExit(f"--set: ReaderConfig has no field {name!r}")
-        changes[name] = int(value) if fields[name] in (int, "int") else float(value)
+        if name not in numeric:
+            raise SystemExit(f"--set: ReaderConfig has no numeric field {name!r}")
+        changes[name] = numeric[name](value)
     return dataclasses.replace(cfg, **changes)
 
 
@@ -63,7 +64,7 @@ def main() -> None:
     ap.add_argument("--near-rim", action="store_true",
                     help="stamps placed as datasets.headstamp.NEAR_RIM (band out to the rim, text anywhere across it)")
     ap.add_argument("--set", nargs="*", default=[], metavar="FIELD=VALUE",
-                    help="ReaderConfig fields to change, e.g. orientation=1 layout_cost=2")
+                    help="numeric ReaderConfig fields to change, e.g. retry_below=0.5 unknown_cost=3")
     a = ap.parse_args()
     text = NEAR_RIM if a.near_rim else TextPlacement()
     glyph_h = tuple(a.glyph_h) if a.glyph_h else GLYPH_H
