@@ -1,10 +1,14 @@
-"""Training loops (CTC recognizer)."""
+"""Training loops (CTC recognizer, detectors)."""
 
 from __future__ import annotations
 
+import argparse
 import logging
+import math
+import os
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -20,6 +24,30 @@ class LoopConfig:
     lr: float = 2e-3
     seed: int = 0
     max_steps: int = 100_000
+    # CTC runs only: a run may span several sittings. The schedule spans ``minutes`` of training in all; this sitting
+    # stops after ``stop_after`` minutes (None: when the schedule ends), and the state (weights, optimiser, step,
+    # minutes trained, random streams) is written to ``checkpoint`` every ``checkpoint_every`` minutes and at the end.
+    checkpoint: Path | None = None
+    checkpoint_every: float = 10.0
+    stop_after: float | None = None
+    resume: bool = False  # go on from ``checkpoint`` (which must exist); without it an existing one is refused
+
+
+def add_run_args(ap: argparse.ArgumentParser) -> None:
+    """The CTC trainers' options for a run spread over several sittings."""
+    ap.add_argument("--checkpoint", type=Path, help="write the run's state here (every --checkpoint-every minutes)")
+    ap.add_argument("--checkpoint-every", type=float, default=10.0, metavar="MIN")
+    ap.add_argument("--stop-after", type=float, metavar="MIN",
+                    help="stop this sitting after MIN minutes (the schedule still spans --minutes); export as is")
+    ap.add_argument("--resume", action="store_true", help="go on from --checkpoint, same command otherwise")
+
+
+def run_config(a: argparse.Namespace) -> LoopConfig:
+    """The loop settings of a CTC trainer's parsed options."""
+    if a.resume and not a.checkpoint:
+        raise SystemExit("--resume needs --checkpoint")
+    return LoopConfig(minutes=a.minutes, lr=a.lr, checkpoint=a.checkpoint, checkpoint_every=a.checkpoint_every,
+                      stop_after=a.stop_after, resume=a.resume)
 
 
 def greedy_texts(logits: torch.Tensor) -> list[list[int]]:
@@ -37,19 +65,23 @@ def greedy_texts(logits: torch.Tensor) -> list[list[int]]:
 
 
 def train_ctc(model: nn.Module, batches, val: tuple[np.ndarray, list[list[int]]], cfg: LoopConfig) -> dict:
-    """AdamW, warm-up then cosine, on CTC loss until ``cfg.minutes`` run out; returns final validation metrics.
+    """AdamW, warm-up then cosine over ``cfg.minutes`` of training, on CTC loss; returns final validation metrics
+    (``finished``: whether the schedule ran out, rather than ``stop_after`` or ``max_steps``).
 
-    ``batches(rng, n)`` returns ``n`` training strips (n, 1, H, W) float32 and their class sequences.
+    ``batches(rng, n)`` returns ``n`` training strips (n, 1, H, W) float32 and their class sequences. With
+    ``cfg.checkpoint`` the run can be stopped and resumed (``cfg.resume``) on the same schedule.
     """
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=1e-4)
     ctc = nn.CTCLoss(blank=0, zero_infinity=True)
-    deadline = time.monotonic() + 60 * cfg.minutes
-    t0, step, lr_total = time.monotonic(), 0, None
-    while time.monotonic() < deadline and step < cfg.max_steps:
-        frac = (time.monotonic() - t0) / (deadline - t0)
-        lr = cfg.lr * min(1.0, (step + 1) / 300) * (0.5 * (1 + np.cos(np.pi * min(1.0, frac))))
+    step, trained_s = _start(cfg, model, opt, rng)
+    total_s, sitting_s = 60 * cfg.minutes, 60 * cfg.stop_after if cfg.stop_after is not None else math.inf
+    t0 = last_save = time.monotonic()
+    lr_total = None
+    while (done := trained_s + time.monotonic() - t0) < total_s and time.monotonic() - t0 < sitting_s \
+            and step < cfg.max_steps:
+        lr = cfg.lr * min(1.0, (step + 1) / 300) * (0.5 * (1 + np.cos(np.pi * min(1.0, done / total_s))))
         for g in opt.param_groups:
             g["lr"] = lr
         xb, tg = batches(rng, cfg.batch)
@@ -66,10 +98,46 @@ def train_ctc(model: nn.Module, batches, val: tuple[np.ndarray, list[list[int]]]
         if step % 100 == 0:
             extra = evaluate(model, *val) if step % 500 == 0 else ""
             log.info("step %d loss %.3f lr %.2e %s", step, loss.item(), lr, extra)
+        if cfg.checkpoint and time.monotonic() - last_save >= 60 * cfg.checkpoint_every:
+            save_checkpoint(cfg.checkpoint, model, opt, rng, step, trained_s + time.monotonic() - t0)
+            last_save = time.monotonic()
         lr_total = lr
+    trained_s += time.monotonic() - t0
+    if cfg.checkpoint:
+        save_checkpoint(cfg.checkpoint, model, opt, rng, step, trained_s)
     metrics = evaluate(model, *val)
-    metrics.update(steps=step, final_lr=lr_total, minutes=round((time.monotonic() - t0) / 60, 1))
+    metrics.update(steps=step, final_lr=lr_total, minutes=round(trained_s / 60, 1), finished=trained_s >= total_s)
     return metrics
+
+
+def _start(cfg: LoopConfig, model: nn.Module, opt: torch.optim.Optimizer,
+           rng: np.random.Generator) -> tuple[int, float]:
+    """Step and seconds trained so far: (0, 0) for a new run, else restored (with the weights, optimiser state and
+    random streams) from ``cfg.checkpoint``."""
+    if not cfg.checkpoint or not cfg.resume:
+        if cfg.checkpoint and cfg.checkpoint.exists():
+            raise FileExistsError(f"{cfg.checkpoint} exists: resume from it or remove it")
+        return 0, 0.0
+    if not cfg.checkpoint.exists():
+        raise FileNotFoundError(f"no checkpoint to resume from at {cfg.checkpoint}")
+    state = torch.load(cfg.checkpoint, map_location="cpu", weights_only=False)
+    model.load_state_dict(state["model"])
+    opt.load_state_dict(state["optimizer"])
+    rng.bit_generator.state = state["rng"]
+    torch.set_rng_state(state["torch_rng"])
+    log.info("resuming at step %d, %.1f of %.1f minutes trained", state["step"], state["trained_s"] / 60,
+             cfg.minutes)
+    return int(state["step"]), float(state["trained_s"])
+
+
+def save_checkpoint(path: Path, model: nn.Module, opt: torch.optim.Optimizer, rng: np.random.Generator, step: int,
+                    trained_s: float) -> None:
+    """Everything a run needs to go on, written atomically (a run killed while writing keeps the last one)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "rng": rng.bit_generator.state,
+                "torch_rng": torch.get_rng_state(), "step": step, "trained_s": trained_s}, tmp)
+    os.replace(tmp, path)
 
 
 def _augment(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:

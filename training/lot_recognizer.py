@@ -23,7 +23,7 @@ import torch
 from model.charset import LINE_CLASSES, N_LINE_CLASSES, encode_line
 from model.nets.crnn import CRNNConfig, build_crnn
 from model.recognition.preprocess import strips_to_input
-from training.engine import LoopConfig, train_ctc
+from training.engine import add_run_args, run_config, train_ctc
 from training.export import export_bundle
 from training.grow import add_width_args, init_widths, warm_state, widened
 
@@ -47,6 +47,7 @@ def main() -> None:
     ap.add_argument("--init", type=Path, help="warm-start from a bundle's weights.pt")
     ap.add_argument("--turned", type=float, default=0.0, help="share of strips turned upside down, target empty")
     add_width_args(ap)
+    add_run_args(ap)
     a = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     torch.set_num_threads(a.threads)
@@ -75,7 +76,7 @@ def main() -> None:
     model = build_crnn(cfg)
     if a.init:
         model.load_state_dict(warm_state(a.init, base, cfg, a.grow_noise))
-    metrics = train_ctc(model, batches, val, LoopConfig(minutes=a.minutes, lr=a.lr))
+    metrics = train_ctc(model, batches, val, run_config(a))
     metrics["val_turned_empty"] = turned_empty(model, val[0])
     logging.info("metrics %s", metrics)
     a.out.mkdir(parents=True, exist_ok=True)

@@ -4,6 +4,9 @@
     python -m training.make_strips --seed 2 --count 14000 --out cache/strips_2.npz
     python -m training.recognizer --shards cache/strips_1.npz cache/strips_2.npz --minutes 25 \
         --out model/weights/headstamp_recognizer
+
+A run longer than one sitting: ``--minutes 400 --stop-after 150 --checkpoint cache/run/checkpoint.pt`` trains 150
+minutes of a 400-minute schedule and exports what it has; the same command with ``--resume`` goes on from there.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from model.charset import CLASSES, N_CLASSES, encode_strip
 from model.nets.crnn import CRNNConfig, build_crnn
 from model.recognition.preprocess import strips_to_input
 from model.rectify.polar import Band
-from training.engine import LoopConfig, train_ctc
+from training.engine import add_run_args, run_config, train_ctc
 from training.export import export_bundle
 from training.grow import add_width_args, init_widths, warm_state, widened
 from training.warm_start import crnn_from_onnx
@@ -98,6 +101,7 @@ def main() -> None:
     ap.add_argument("--size", type=int, nargs=2, metavar=("H", "W"),
                     default=(CRNNConfig.height_px, CRNNConfig.width_px), help="network input height and width")
     add_width_args(ap)
+    add_run_args(ap)
     a = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     torch.set_num_threads(a.threads)
@@ -114,7 +118,7 @@ def main() -> None:
         crnn_from_onnx(model, a.init, torch.from_numpy(train.x[:256].astype(np.float32)))
     elif a.init:
         model.load_state_dict(warm_state(a.init, base, cfg, a.grow_noise))
-    metrics = train_ctc(model, train.batches, val, LoopConfig(minutes=a.minutes, lr=a.lr))
+    metrics = train_ctc(model, train.batches, val, run_config(a))
     logging.info("metrics %s", metrics)
     a.out.mkdir(parents=True, exist_ok=True)
     torch.save(model.state_dict(), a.out / "weights.pt")  # for warm starts; inference uses model.onnx

@@ -1,0 +1,96 @@
+"""The CTC training loop: a run stopped and resumed from its checkpoint goes on exactly where it stopped."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+import torch
+
+from model.nets.crnn import CRNNConfig, build_crnn
+from training.engine import LoopConfig, train_ctc
+
+CFG = CRNNConfig(n_classes=11, height_px=32, width_px=64, channels=(4, 8, 8, 12), hidden=6)
+VAL = (np.random.default_rng(9).normal(size=(8, 1, 32, 64)).astype(np.float32), [[1, 2]] * 8)
+
+
+def _batches(rng: np.random.Generator, n: int) -> tuple[np.ndarray, list[list[int]]]:
+    """Random strips and targets drawn from the loop's own generator, so a resume must restore it."""
+    x = rng.normal(size=(n, 1, CFG.height_px, CFG.width_px)).astype(np.float32)
+    return x, [list(rng.integers(1, CFG.n_classes, rng.integers(1, 4))) for _ in range(n)]
+
+
+def _model() -> torch.nn.Module:
+    torch.manual_seed(3)
+    return build_crnn(CFG)
+
+
+def _state(model: torch.nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.clone() for k, v in model.state_dict().items()}
+
+
+# a schedule of a million minutes: the cosine stays at 1, so the learning rate hangs on the step alone
+LONG = LoopConfig(minutes=1e6, batch=4, lr=1e-2)
+
+
+def test_stopped_and_resumed_run_matches_an_unbroken_one(tmp_path):
+    whole = _model()
+    train_ctc(whole, _batches, VAL, dataclasses.replace(LONG, max_steps=6))
+
+    ckpt = tmp_path / "run" / "checkpoint.pt"
+    first = _model()
+    m1 = train_ctc(first, _batches, VAL, dataclasses.replace(LONG, max_steps=3, checkpoint=ckpt))
+    assert ckpt.exists() and m1["steps"] == 3 and m1["finished"] is False
+    second = _model()  # a fresh process: weights as at the start, the checkpoint brings them on
+    m2 = train_ctc(second, _batches, VAL, dataclasses.replace(LONG, max_steps=6, checkpoint=ckpt, resume=True))
+    assert m2["steps"] == 6
+    for k, v in _state(whole).items():
+        torch.testing.assert_close(second.state_dict()[k], v, atol=1e-6, rtol=1e-5, msg=k)
+    start = _state(_model())
+    assert any(not torch.equal(v, start[k]) for k, v in _state(first).items())  # the first sitting trained
+    assert any(not torch.equal(v, _state(first)[k]) for k, v in _state(second).items())  # and so did the second
+
+
+def test_schedule_runs_out_across_sittings(tmp_path):
+    ckpt = tmp_path / "checkpoint.pt"
+    cfg = LoopConfig(minutes=0.01, batch=2, lr=1e-3, checkpoint=ckpt)  # 0.6 s of training in all
+    m1 = train_ctc(_model(), _batches, VAL, dataclasses.replace(cfg, stop_after=0.0))
+    assert m1["steps"] == 0 and m1["finished"] is False and ckpt.exists()
+    m2 = train_ctc(_model(), _batches, VAL, dataclasses.replace(cfg, resume=True))
+    assert m2["finished"] is True and m2["steps"] > 0
+    m3 = train_ctc(_model(), _batches, VAL, dataclasses.replace(cfg, resume=True))  # nothing left to train
+    assert m3["steps"] == m2["steps"] and m3["finished"] is True
+
+
+def test_checkpoint_is_never_overwritten_or_invented(tmp_path):
+    ckpt = tmp_path / "checkpoint.pt"
+    with pytest.raises(FileNotFoundError, match="no checkpoint"):
+        train_ctc(_model(), _batches, VAL, dataclasses.replace(LONG, max_steps=1, checkpoint=ckpt, resume=True))
+    train_ctc(_model(), _batches, VAL, dataclasses.replace(LONG, max_steps=1, checkpoint=ckpt))
+    with pytest.raises(FileExistsError, match="resume from it or remove it"):
+        train_ctc(_model(), _batches, VAL, dataclasses.replace(LONG, max_steps=1, checkpoint=ckpt))
+
+
+def test_recognizer_trainer_stops_exports_and_resumes(tmp_path, monkeypatch):
+    """``--stop-after`` ends a sitting with a bundle of the weights so far; ``--resume`` goes on from the checkpoint
+    to the end of the schedule."""
+    import json
+
+    from training import make_strips, recognizer
+
+    shard, ckpt = tmp_path / "s.npz", tmp_path / "ck" / "checkpoint.pt"
+    monkeypatch.setattr("sys.argv", ["make_strips", "--seed", "4", "--count", "4", "--size", "32", "128",
+                                     "--out", str(shard)])
+    make_strips.main()
+    run = ["recognizer", "--shards", str(shard), "--size", "32", "128", "--val", "1", "--threads", "1",
+           "--channels", "4", "8", "8", "12", "--hidden", "6", "--minutes", "0.01", "--checkpoint", str(ckpt)]
+    monkeypatch.setattr("sys.argv", [*run, "--stop-after", "0", "--out", str(tmp_path / "b1")])
+    recognizer.main()
+    first = json.loads((tmp_path / "b1" / "manifest.json").read_text())["metrics"]
+    assert first["steps"] == 0 and first["finished"] is False and (tmp_path / "b1" / "model.onnx").exists()
+    monkeypatch.setattr("sys.argv", [*run, "--out", str(tmp_path / "b2")])
+    with pytest.raises(FileExistsError):  # a second run may not overwrite the first one's state
+        recognizer.main()
+    monkeypatch.setattr("sys.argv", [*run, "--resume", "--out", str(tmp_path / "b2")])
+    recognizer.main()
+    second = json.loads((tmp_path / "b2" / "manifest.json").read_text())["metrics"]
+    assert second["steps"] > 0 and second["finished"] is True
