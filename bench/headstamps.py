@@ -3,10 +3,10 @@
     python bench/headstamps.py ../shared/eval/public-v1 [--engines marktrace easyocr rapidocr] [--threads 2]
 
 Prints one table per engine (per cell acc / top-k / character error, as ../shared/eval/score.py computes them)
-and images/second over the headstamp crops and over all images. ``marktrace`` reads headstamps and painted lines;
-``marktrace-headstamps`` only headstamps (the speed comparison on headstamp crops); the ``-thorough`` engines read
-as ``marktrace --thorough`` does (``model.pipeline.THOROUGH``). All engines run on the CPU
-with the same thread count; EasyOCR and RapidOCR use the weights their packages ship.
+and images/second over the headstamp crops, the lot images, the frames and all images. ``marktrace`` reads
+headstamps and painted lines; ``marktrace-headstamps`` only headstamps (the speed comparison on headstamp crops);
+the ``-thorough`` engines read as ``marktrace --thorough`` does (``model.pipeline.THOROUGH``). All engines run on
+the CPU with the same thread count; EasyOCR and RapidOCR use the weights their packages ship.
 """
 
 from __future__ import annotations
@@ -105,6 +105,9 @@ def _score(set_dir: Path, preds: Path) -> dict:
     return load_scorer(set_dir).score(str(set_dir), str(preds))
 
 
+GROUPS = {"headstamp crops": "headstamp_", "lot images": "lot_", "frames": "frame_"}  # images/s of each
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("set_dir", type=Path)
@@ -125,16 +128,18 @@ def main() -> None:
                 secs[f] = time.perf_counter() - t0
                 out.write(json.dumps({"file": f, "seconds": secs[f], "markings": markings}, ensure_ascii=False) + "\n")
         res = _score(a.set_dir, Path(out.name))
-        crops = [s for f, s in secs.items() if "headstamp_" in f]
         print(f"\n## {name} (threads={a.threads})\n\n| cell | acc | top-k | char. error | n |\n|---|---|---|---|---|")
         for cell, v in res["cells"].items():
             cer = f"{v['cer']:.3f}" if "cer" in v else ""
             print(f"| {cell} | {v['acc']:.3f} | {v['topk']:.3f} | {cer} | {v['n']} |")
         o = res["overall"]
         print(f"| overall | {o['acc']:.3f} | {o['topk']:.3f} | | {o['n']} |")
-        if crops:
-            median_ms = statistics.median(crops) * 1000
-            print(f"\nheadstamp crops: {len(crops) / sum(crops):.2f} images/s (median {median_ms:.0f} ms)")
+        print()
+        for group, prefix in GROUPS.items():
+            times = [s for f, s in secs.items() if Path(f).name.startswith(prefix)]
+            if times:
+                median_ms = statistics.median(times) * 1000
+                print(f"{group}: {len(times) / sum(times):.2f} images/s (median {median_ms:.0f} ms)")
         print(f"all images: {len(secs) / sum(secs.values()):.2f} images/s")
 
 
