@@ -31,6 +31,7 @@ class LoopConfig:
     checkpoint_every: float = 10.0
     stop_after: float | None = None
     resume: bool = False  # go on from ``checkpoint`` (which must exist); without it an existing one is refused
+    device: str = "cpu"  # "cuda" on a GPU machine; the model comes back on the CPU
 
 
 def add_run_args(ap: argparse.ArgumentParser) -> None:
@@ -40,6 +41,8 @@ def add_run_args(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--stop-after", type=float, metavar="MIN",
                     help="stop this sitting after MIN minutes (the schedule still spans --minutes); export as is")
     ap.add_argument("--resume", action="store_true", help="go on from --checkpoint, same command otherwise")
+    ap.add_argument("--batch", type=int, default=LoopConfig.batch, help="strips per step")
+    ap.add_argument("--device", default="cpu", help="torch device to train on (cpu, cuda)")
 
 
 def run_config(a: argparse.Namespace) -> LoopConfig:
@@ -47,7 +50,7 @@ def run_config(a: argparse.Namespace) -> LoopConfig:
     if a.resume and not a.checkpoint:
         raise SystemExit("--resume needs --checkpoint")
     return LoopConfig(minutes=a.minutes, lr=a.lr, checkpoint=a.checkpoint, checkpoint_every=a.checkpoint_every,
-                      stop_after=a.stop_after, resume=a.resume)
+                      stop_after=a.stop_after, resume=a.resume, batch=a.batch, device=a.device)
 
 
 def greedy_texts(logits: torch.Tensor) -> list[list[int]]:
@@ -69,10 +72,15 @@ def train_ctc(model: nn.Module, batches, val: tuple[np.ndarray, list[list[int]]]
     (``finished``: whether the schedule ran out, rather than ``stop_after`` or ``max_steps``).
 
     ``batches(rng, n)`` returns ``n`` training strips (n, 1, H, W) float32 and their class sequences. With
-    ``cfg.checkpoint`` the run can be stopped and resumed (``cfg.resume``) on the same schedule.
+    ``cfg.checkpoint`` the run can be stopped and resumed (``cfg.resume``) on the same schedule. Trains on
+    ``cfg.device`` and leaves the model on the CPU.
     """
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
+    dev = torch.device(cfg.device)
+    if dev.type == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
+    model.to(dev)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=1e-4)
     ctc = nn.CTCLoss(blank=0, zero_infinity=True)
     step, trained_s = _start(cfg, model, opt, rng)
@@ -85,11 +93,11 @@ def train_ctc(model: nn.Module, batches, val: tuple[np.ndarray, list[list[int]]]
         for g in opt.param_groups:
             g["lr"] = lr
         xb, tg = batches(rng, cfg.batch)
-        x = torch.from_numpy(_augment(xb, rng))
+        x = torch.from_numpy(_augment(xb, rng)).to(dev, non_blocking=True)
         logits = model(x)  # (N, T, C)
         logp = logits.log_softmax(-1).transpose(0, 1)  # (T, N, C) for CTCLoss
-        loss = ctc(logp, torch.tensor([c for t in tg for c in t]), torch.full((len(tg),), logp.shape[0]),
-                   torch.tensor([len(t) for t in tg]))
+        loss = ctc(logp, torch.tensor([c for t in tg for c in t], device=dev),
+                   torch.full((len(tg),), logp.shape[0], device=dev), torch.tensor([len(t) for t in tg], device=dev))
         opt.zero_grad()
         loss.backward()
         nn.utils.clip_grad_norm_(model.parameters(), 5.0)
@@ -107,6 +115,7 @@ def train_ctc(model: nn.Module, batches, val: tuple[np.ndarray, list[list[int]]]
         save_checkpoint(cfg.checkpoint, model, opt, rng, step, trained_s)
     metrics = evaluate(model, *val)
     metrics.update(steps=step, final_lr=lr_total, minutes=round(trained_s / 60, 1), finished=trained_s >= total_s)
+    model.cpu()
     return metrics
 
 
@@ -152,9 +161,10 @@ def _augment(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 @torch.no_grad()
 def evaluate(model: nn.Module, inputs: np.ndarray, targets: list[list[int]]) -> dict:
     model.eval()
+    dev = next(model.parameters()).device
     hits = 0
     for i in range(0, len(inputs), 256):
-        pred = greedy_texts(model(torch.from_numpy(inputs[i:i + 256])))
+        pred = greedy_texts(model(torch.from_numpy(inputs[i:i + 256]).to(dev)))
         hits += sum(p == t for p, t in zip(pred, targets[i:i + 256]))
     model.train()
     return {"val_exact": round(hits / max(1, len(inputs)), 4), "val_n": len(inputs)}

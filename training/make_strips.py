@@ -4,11 +4,14 @@
         [--outer 1.02] [--near-rim] [--soft 0.35]
 
 The shard records the band's outer radius (``band_outer``); the recognizer trained on it unwraps the same band.
+The shard is written under a temporary name and then renamed, so a trainer watching the folder
+(``training.recognizer --watch``) never reads half a shard.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 import numpy as np
@@ -45,8 +48,11 @@ def main() -> None:
     flat = np.array([c for s in samples for c in s.classes], np.int32)
     spans = np.array([sp for s in samples for sp in s.spans], np.float32).reshape(-1, 2)  # (sum segments, 2)
     a.out.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(a.out, pixels=pixels, lengths=lengths, classes=flat, spans=spans,
-                        texts=np.array([s.text for s in samples]), band_outer=np.float32(band.outer))
+    tmp = a.out.with_name(a.out.name + ".tmp")
+    with open(tmp, "wb") as f:
+        np.savez_compressed(f, pixels=pixels, lengths=lengths, classes=flat, spans=spans,
+                            texts=np.array([s.text for s in samples]), band_outer=np.float32(band.outer))
+    os.replace(tmp, a.out)
 
 
 if __name__ == "__main__":

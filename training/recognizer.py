@@ -7,6 +7,11 @@
 
 A run longer than one sitting: ``--minutes 400 --stop-after 150 --checkpoint cache/run/checkpoint.pt`` trains 150
 minutes of a 400-minute schedule and exports what it has; the same command with ``--resume`` goes on from there.
+
+Training while strips are rendered (a GPU consumes strips faster than one renderer makes them): ``--watch DIR``
+adds every shard that appears in DIR (``make_strips --out DIR/NAME.npz`` from any number of processes) to the
+training strips as it lands; ``--shards`` then gives the held-out strips (the first ``--val``) and any more to
+start with, and the run waits until it has ``--watch-min`` training strips.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import argparse
 import json
 import logging
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,6 +63,47 @@ class StripSet:
         return [encode_strip(lab) for lab in self.labels]
 
 
+class WatchedStrips:
+    """Training strips that grow during a run: a starting set plus each shard that appears in ``folder`` (looked
+    for every ``poll_s`` seconds; shards of another band are refused). Batches draw from all strips alike."""
+
+    def __init__(self, start: StripSet, folder: Path, cfg: CRNNConfig, band: Band, min_strips: int,
+                 poll_s: float = 15.0) -> None:
+        self.sets = [start] if len(start.x) else []
+        self.folder, self.cfg, self.band, self.min_strips, self.poll_s = folder, cfg, band, min_strips, poll_s
+        self.seen: set[Path] = set()
+        self.last_poll = -float("inf")
+
+    def __len__(self) -> int:
+        return sum(len(s.x) for s in self.sets)
+
+    def poll(self) -> int:
+        """Load the shards that appeared since the last look; returns how many."""
+        self.last_poll = time.monotonic()
+        new = sorted(p for p in self.folder.glob("*.npz") if p not in self.seen)
+        if not new:
+            return 0
+        self.seen.update(new)
+        data, band = load_shards(new, self.cfg)
+        if round(band.outer, 4) != round(self.band.outer, 4) or (band.height_px, band.width_px) != (
+                self.band.height_px, self.band.width_px):
+            raise SystemExit(f"shards in {self.folder} unwrapped from another band ({band}, not {self.band})")
+        self.sets.append(data)
+        logging.info("watch: %d shards more, %d training strips", len(new), len(self))
+        return len(new)
+
+    def batches(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, list[list[int]]]:
+        if time.monotonic() - self.last_poll >= self.poll_s:
+            self.poll()
+        while len(self) < max(n, self.min_strips):
+            time.sleep(2.0)
+            self.poll()
+        sizes = np.array([len(s.x) for s in self.sets], np.float64)
+        counts = np.bincount(rng.choice(len(sizes), n, p=sizes / sizes.sum()), minlength=len(sizes))
+        parts = [s.batches(rng, int(k)) for s, k in zip(self.sets, counts) if k]
+        return np.concatenate([x for x, _ in parts]), [y for _, ys in parts for y in ys]
+
+
 def load_shards(paths: list[Path], cfg: CRNNConfig) -> tuple[StripSet, Band]:
     """The shards' strips, model-ready but held as float16 (six shards of 30,000 strips at 48 x 384 take 6.6 GB
     so, 13 GB as float32), and the band they were unwrapped from (strip size as rendered; every shard's outer
@@ -96,6 +143,9 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--val", type=int, default=600)
     ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--watch", type=Path, metavar="DIR", help="add the shards that appear in DIR while training")
+    ap.add_argument("--watch-min", type=int, default=10000, metavar="N",
+                    help="with --watch: wait for N training strips before the first step")
     ap.add_argument("--init", type=Path, help="warm-start from a bundle's weights.pt or model.onnx")
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--size", type=int, nargs=2, metavar=("H", "W"),
@@ -113,12 +163,15 @@ def main() -> None:
     x = data.x
     val = (x[: a.val].astype(np.float32), data.targets()[: a.val])
     train = StripSet(x[a.val:], data.labels[a.val:], data.spans[a.val:])
+    pool = WatchedStrips(train, a.watch, cfg, band, a.watch_min) if a.watch else None
+    if a.watch:
+        a.watch.mkdir(parents=True, exist_ok=True)
     model = build_crnn(cfg)
     if a.init and a.init.suffix == ".onnx":
         crnn_from_onnx(model, a.init, torch.from_numpy(train.x[:256].astype(np.float32)))
     elif a.init:
         model.load_state_dict(warm_state(a.init, base, cfg, a.grow_noise))
-    metrics = train_ctc(model, train.batches, val, run_config(a))
+    metrics = train_ctc(model, pool.batches if pool is not None else train.batches, val, run_config(a))
     logging.info("metrics %s", metrics)
     a.out.mkdir(parents=True, exist_ok=True)
     torch.save(model.state_dict(), a.out / "weights.pt")  # for warm starts; inference uses model.onnx
@@ -127,7 +180,8 @@ def main() -> None:
         "classes": list(CLASSES), "input": {"height_px": cfg.height_px, "width_px": cfg.width_px,
                                            "normalise": "per-strip standardise (x-mean)/(std+8)"},
         "band": band.__dict__, "training_command": " ".join(["python -m training.recognizer", *sys.argv[1:]]),
-        "data": {"shards": [str(p) for p in a.shards], "train_n": len(x) - a.val, "val_n": a.val},
+        "data": {"shards": [str(p) for p in a.shards], "train_n": len(x) - a.val, "val_n": a.val,
+                 **({"watched": str(a.watch), "watched_n": len(pool)} if pool is not None else {})},
         "metrics": metrics,
     })
     print(json.dumps(metrics))
