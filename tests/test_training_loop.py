@@ -94,3 +94,58 @@ def test_recognizer_trainer_stops_exports_and_resumes(tmp_path, monkeypatch):
     recognizer.main()
     second = json.loads((tmp_path / "b2" / "manifest.json").read_text())["metrics"]
     assert second["steps"] > 0 and second["finished"] is True
+
+
+def _shard(path, seed: int, count: int, monkeypatch, *extra: str) -> None:
+    from training import make_strips
+
+    monkeypatch.setattr("sys.argv", ["make_strips", "--seed", str(seed), "--count", str(count), "--size", "32",
+                                     "128", *extra, "--out", str(path)])
+    make_strips.main()
+
+
+def test_watched_strips_grow_as_shards_land(tmp_path, monkeypatch):
+    """Shards written into the watched folder join the training strips; one of another band is refused."""
+    from model.rectify.polar import Band
+    from training.recognizer import StripSet, WatchedStrips, load_shards
+
+    cfg = CRNNConfig(n_classes=11, height_px=32, width_px=128)
+    folder = tmp_path / "chunks"
+    folder.mkdir()
+    empty = StripSet(np.empty((0, 1, 32, 128), np.float16), [], [])
+    pool = WatchedStrips(empty, folder, cfg, Band(height_px=32, width_px=128), min_strips=5, poll_s=0.0,
+                         max_wait_s=0.2)
+    with pytest.raises(TimeoutError, match="no new shard"):  # no renderer: the run gives up, it does not hang
+        pool.batches(np.random.default_rng(0), 4)
+    _shard(folder / "a.npz", 5, 3, monkeypatch)
+    assert not list(folder.glob("*.tmp")) and pool.poll() == 1 and len(pool) == 3
+    _shard(folder / "b.npz", 6, 4, monkeypatch)
+    x, ys = pool.batches(np.random.default_rng(0), 16)  # polls again: 7 strips now, enough to start
+    assert len(pool) == 7 and x.shape == (16, 1, 32, 128) and x.dtype == np.float32 and len(ys) == 16
+    own, _ = load_shards([folder / "a.npz", folder / "b.npz"], cfg)
+    lengths = {len(t) for t in own.targets()}  # rolled or turned, a strip's target keeps its length
+    assert all(len(y) in lengths for y in ys)
+    assert pool.poll() == 0  # nothing new, nothing loaded twice
+    _shard(folder / "c.npz", 7, 2, monkeypatch, "--outer", "1.02")
+    with pytest.raises(SystemExit, match="another band"):
+        pool.poll()
+
+
+def test_recognizer_trains_on_watched_shards(tmp_path, monkeypatch):
+    """``--watch``: the run holds out the given shard and trains on what lands in the folder."""
+    import json
+
+    from training import recognizer
+
+    val, folder = tmp_path / "val.npz", tmp_path / "chunks"
+    _shard(val, 4, 2, monkeypatch)
+    folder.mkdir()
+    _shard(folder / "c1.npz", 8, 6, monkeypatch)
+    monkeypatch.setattr("sys.argv", [
+        "recognizer", "--shards", str(val), "--val", "2", "--watch", str(folder), "--watch-min", "4", "--batch", "4",
+        "--size", "32", "128", "--threads", "1", "--channels", "4", "8", "8", "12", "--hidden", "6", "--minutes",
+        "0.01", "--device", "cpu", "--out", str(tmp_path / "b")])
+    recognizer.main()
+    manifest = json.loads((tmp_path / "b" / "manifest.json").read_text())
+    assert manifest["data"]["watched_n"] == 6 and manifest["data"]["train_n"] == 0
+    assert manifest["metrics"]["steps"] > 0 and manifest["metrics"]["val_n"] == 2

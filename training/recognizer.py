@@ -65,12 +65,14 @@ class StripSet:
 
 class WatchedStrips:
     """Training strips that grow during a run: a starting set plus each shard that appears in ``folder`` (looked
-    for every ``poll_s`` seconds; shards of another band are refused). Batches draw from all strips alike."""
+    for every ``poll_s`` seconds; shards of another band are refused). Batches draw from all strips alike; the first
+    waits for ``min_strips``, and gives up when ``max_wait_s`` pass with no new shard (the renderers died)."""
 
     def __init__(self, start: StripSet, folder: Path, cfg: CRNNConfig, band: Band, min_strips: int,
-                 poll_s: float = 15.0) -> None:
+                 poll_s: float = 15.0, max_wait_s: float = 600.0) -> None:
         self.sets = [start] if len(start.x) else []
         self.folder, self.cfg, self.band, self.min_strips, self.poll_s = folder, cfg, band, min_strips, poll_s
+        self.max_wait_s = max_wait_s
         self.seen: set[Path] = set()
         self.last_poll = -float("inf")
 
@@ -95,9 +97,14 @@ class WatchedStrips:
     def batches(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, list[list[int]]]:
         if time.monotonic() - self.last_poll >= self.poll_s:
             self.poll()
-        while len(self) < max(n, self.min_strips):
-            time.sleep(2.0)
-            self.poll()
+        waited_since = time.monotonic()
+        while len(self) < max(1, self.min_strips):
+            if time.monotonic() - waited_since > self.max_wait_s:
+                raise TimeoutError(f"{len(self)} training strips after {self.max_wait_s:.0f} s with no new shard "
+                                   f"in {self.folder} (want {self.min_strips})")
+            time.sleep(min(2.0, self.max_wait_s / 4))
+            if self.poll():
+                waited_since = time.monotonic()
         sizes = np.array([len(s.x) for s in self.sets], np.float64)
         counts = np.bincount(rng.choice(len(sizes), n, p=sizes / sizes.sum()), minlength=len(sizes))
         parts = [s.batches(rng, int(k)) for s, k in zip(self.sets, counts) if k]

@@ -34,6 +34,8 @@ python -m training.make_strips --seed 28 --count 600 --persian 0.1 --size 48 384
 valpid=$!
 seq "$first" $(( first + 9999 )) | xargs -P "$workers" -I{} bash -c "render {} $chunks" &
 renderers=$!
+# the renderers end with the sitting, however it ends
+trap 'kill $renderers 2>/dev/null || true; pkill -f "training.make_strips.*$chunks" || true' EXIT
 wait $valpid
 val="$chunks/../val28_$first.npz"
 mv "$chunks/../val28.npz.part" "$val"
@@ -54,7 +56,5 @@ while [[ ${1:-} == -- ]]; do
 done
 status=0
 for p in "${pids[@]}"; do wait "$p" || status=1; done
-kill "$renderers" 2>/dev/null || true
-pkill -f training.make_strips || true
 echo "strips rendered: $(( $(ls "$chunks" | grep -c 'npz$') * count ))"
 exit $status
