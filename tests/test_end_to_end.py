@@ -106,9 +106,10 @@ def test_a_second_look_pools_readings_with_the_rim_scaled(reader):
 
 def test_the_thorough_reader_reads_more_worn_and_obscured_heads(reader):
     """``MarkingReader.from_bundles(thorough=True)`` (CLI ``--thorough``) looks again at unsure heads with the rim
-    scaled by 0.95 and 1.05. Fresh worn and obscured crops, 60 per level of seeds 4242 and 5151, recognizer v17:
-    81 read exactly by the default reader, 86 by the thorough one (all levels of those seeds: 181 -> 191; of seeds
-    777 and 9090 only 182 -> 183, where recognizer v9 went 174 -> 186; about 1.5 times the time per crop)."""
+    scaled by 0.95 and 1.05. Fresh worn and obscured crops, 60 per level of seeds 4242 and 5151: recognizer v20
+    91 read exactly by the default reader, 99 by the thorough one; v17 81 and 86 (all levels of those seeds: 181 ->
+    191; of seeds 777 and 9090 only 182 -> 183, where recognizer v9 went 174 -> 186); about 1.5 times the time
+    per crop."""
     from datasets.scenes import LEVELS
     from model.fusion import cyclic_key
     from model.pipeline import THOROUGH, MarkingReader
