@@ -70,17 +70,23 @@ def test_checkpoint_is_never_overwritten_or_invented(tmp_path):
         train_ctc(_model(), _batches, VAL, dataclasses.replace(LONG, max_steps=1, checkpoint=ckpt))
 
 
+def _shard(path, seed: int, count: int, monkeypatch, *extra: str) -> None:
+    from training import make_strips
+
+    monkeypatch.setattr("sys.argv", ["make_strips", "--seed", str(seed), "--count", str(count), "--size", "32",
+                                     "128", *extra, "--out", str(path)])
+    make_strips.main()
+
+
 def test_recognizer_trainer_stops_exports_and_resumes(tmp_path, monkeypatch):
     """``--stop-after`` ends a sitting with a bundle of the weights so far; ``--resume`` goes on from the checkpoint
     to the end of the schedule."""
     import json
 
-    from training import make_strips, recognizer
+    from training import recognizer
 
     shard, ckpt = tmp_path / "s.npz", tmp_path / "ck" / "checkpoint.pt"
-    monkeypatch.setattr("sys.argv", ["make_strips", "--seed", "4", "--count", "4", "--size", "32", "128",
-                                     "--out", str(shard)])
-    make_strips.main()
+    _shard(shard, 4, 4, monkeypatch)
     run = ["recognizer", "--shards", str(shard), "--size", "32", "128", "--val", "1", "--threads", "1",
            "--channels", "4", "8", "8", "12", "--hidden", "6", "--minutes", "0.01", "--checkpoint", str(ckpt)]
     monkeypatch.setattr("sys.argv", [*run, "--stop-after", "0", "--out", str(tmp_path / "b1")])
@@ -94,14 +100,6 @@ def test_recognizer_trainer_stops_exports_and_resumes(tmp_path, monkeypatch):
     recognizer.main()
     second = json.loads((tmp_path / "b2" / "manifest.json").read_text())["metrics"]
     assert second["steps"] > 0 and second["finished"] is True
-
-
-def _shard(path, seed: int, count: int, monkeypatch, *extra: str) -> None:
-    from training import make_strips
-
-    monkeypatch.setattr("sys.argv", ["make_strips", "--seed", str(seed), "--count", str(count), "--size", "32",
-                                     "128", *extra, "--out", str(path)])
-    make_strips.main()
 
 
 def test_watched_strips_grow_as_shards_land(tmp_path, monkeypatch):

@@ -42,7 +42,7 @@ def add_run_args(ap: argparse.ArgumentParser) -> None:
                     help="stop this sitting after MIN minutes (the schedule still spans --minutes); export as is")
     ap.add_argument("--resume", action="store_true", help="go on from --checkpoint, same command otherwise")
     ap.add_argument("--batch", type=int, default=LoopConfig.batch, help="strips per step")
-    ap.add_argument("--device", default="cpu", help="torch device to train on (cpu, cuda)")
+    ap.add_argument("--device", default=LoopConfig.device, help="torch device to train on (cpu, cuda)")
 
 
 def run_config(a: argparse.Namespace) -> LoopConfig:

@@ -87,8 +87,7 @@ class WatchedStrips:
             return 0
         self.seen.update(new)
         data, band = load_shards(new, self.cfg)
-        if round(band.outer, 4) != round(self.band.outer, 4) or (band.height_px, band.width_px) != (
-                self.band.height_px, self.band.width_px):
+        if band != self.band:  # both from load_shards: outer radius rounded alike, strip size as rendered
             raise SystemExit(f"shards in {self.folder} unwrapped from another band ({band}, not {self.band})")
         self.sets.append(data)
         logging.info("watch: %d shards more, %d training strips", len(new), len(self))
@@ -170,9 +169,10 @@ def main() -> None:
     x = data.x
     val = (x[: a.val].astype(np.float32), data.targets()[: a.val])
     train = StripSet(x[a.val:], data.labels[a.val:], data.spans[a.val:])
-    pool = WatchedStrips(train, a.watch, cfg, band, a.watch_min) if a.watch else None
+    pool = None
     if a.watch:
         a.watch.mkdir(parents=True, exist_ok=True)
+        pool = WatchedStrips(train, a.watch, cfg, band, a.watch_min)
     model = build_crnn(cfg)
     if a.init and a.init.suffix == ".onnx":
         crnn_from_onnx(model, a.init, torch.from_numpy(train.x[:256].astype(np.float32)))

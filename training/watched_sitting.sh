@@ -16,8 +16,9 @@ resume=""
 if [[ ${1:-} == --resume ]]; then resume=--resume; shift; fi
 workers=${WORKERS:-12} device=${DEVICE:-cuda} batch=${BATCH:-256} count=${COUNT:-1000} watch_min=${WATCH_MIN:-10000}
 export count
-chunks=$(mktemp -d)
-mkdir -p "$out"
+work=$(mktemp -d)  # the sitting's own: watched shards in chunks/, the held-out shard beside them
+chunks=$work/chunks val=$work/val28.npz
+mkdir -p "$chunks" "$out"
 
 render() {  # render SEED DIR
     local extra
@@ -29,16 +30,13 @@ render() {  # render SEED DIR
     python -m training.make_strips --seed "$1" --count "$count" --size 48 384 $extra --out "$2/c$1.npz" 2>>"$2/../render_errors.log"
 }
 export -f render
-python -m training.make_strips --seed 28 --count 600 --persian 0.1 --size 48 384 --soft 0.35 \
-    --out "$chunks/../val28.npz.part" 2>/dev/null &
+python -m training.make_strips --seed 28 --count 600 --persian 0.1 --size 48 384 --soft 0.35 --out "$val" &
 valpid=$!
 seq "$first" $(( first + 9999 )) | xargs -P "$workers" -I{} bash -c "render {} $chunks" &
 renderers=$!
 # the renderers end with the sitting, however it ends
 trap 'kill $renderers 2>/dev/null || true; pkill -f "training.make_strips.*$chunks" || true' EXIT
 wait $valpid
-val="$chunks/../val28_$first.npz"
-mv "$chunks/../val28.npz.part" "$val"
 
 pids=()
 while [[ ${1:-} == -- ]]; do
