@@ -13,12 +13,18 @@ log = logging.getLogger(__name__)
 
 
 class OnnxNet:
-    """A loaded bundle's network: ``__call__`` maps an input batch to its first output."""
+    """A loaded bundle's network: ``__call__`` maps an input batch to its first output.
 
-    def __init__(self, bundle: Bundle, *, device: str = "cpu", threads: int = 0) -> None:
+    ``spin``: whether ONNX Runtime's worker threads busy-wait for the next run. Off by default: a reader runs
+    several sessions (detector, recognizer) with Python work between their runs, and threads spinning after one
+    run took the cores from that work and from the next session (headstamp crops on 2 cores: 27-31 images/s
+    spinning, 36-39 not)."""
+
+    def __init__(self, bundle: Bundle, *, device: str = "cpu", threads: int = 0, spin: bool = False) -> None:
         opts = ort.SessionOptions()
         if threads:
             opts.intra_op_num_threads = threads
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "1" if spin else "0")
         providers = ["CPUExecutionProvider"]
         if device == "cuda":
             if "CUDAExecutionProvider" in ort.get_available_providers():

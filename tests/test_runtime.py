@@ -36,3 +36,13 @@ def test_batched_empty_input_gives_empty_output_of_the_graphs_shape(name):
     empty = net.batched(np.zeros((0, c, h, w), np.float32), 4)
     assert empty.shape == (0, *one.shape[1:])
     assert empty.dtype == one.dtype
+
+
+@pytest.mark.parametrize(("spin", "entry"), [(None, "0"), (False, "0"), (True, "1")])
+def test_worker_threads_spin_only_when_asked(spin, entry):
+    """Spinning workers took the cores from the Python work between a reader's runs: off unless asked for."""
+    kwargs = {} if spin is None else {"spin": spin}
+    net = OnnxNet(load_bundle("lot_recognizer"), threads=2, **kwargs)
+    opts = net.session.get_session_options()
+    assert opts.get_session_config_entry("session.intra_op.allow_spinning") == entry
+    assert opts.intra_op_num_threads == 2
