@@ -105,14 +105,15 @@ def test_recognizer_trainer_stops_exports_and_resumes(tmp_path, monkeypatch):
 def test_watched_strips_grow_as_shards_land(tmp_path, monkeypatch):
     """Shards written into the watched folder join the training strips; one of another band is refused."""
     from model.rectify.polar import Band
-    from training.recognizer import StripSet, WatchedStrips, load_shards
+    from training.recognizer import StripSet, load_shards, watched_loader
+    from training.watch import WatchedShards
 
     cfg = CRNNConfig(n_classes=11, height_px=32, width_px=128)
     folder = tmp_path / "chunks"
     folder.mkdir()
     empty = StripSet(np.empty((0, 1, 32, 128), np.float16), [], [])
-    pool = WatchedStrips(empty, folder, cfg, Band(height_px=32, width_px=128), min_strips=5, poll_s=0.0,
-                         max_wait_s=0.2)
+    pool = WatchedShards(empty, folder, watched_loader(cfg, Band(height_px=32, width_px=128)), min_strips=5,
+                         poll_s=0.0, max_wait_s=0.2)
     with pytest.raises(TimeoutError, match="no new shard"):  # no renderer: the run gives up, it does not hang
         pool.batches(np.random.default_rng(0), 4)
     _shard(folder / "a.npz", 5, 3, monkeypatch)
@@ -147,3 +148,60 @@ def test_recognizer_trains_on_watched_shards(tmp_path, monkeypatch):
     manifest = json.loads((tmp_path / "b" / "manifest.json").read_text())
     assert manifest["data"]["watched_n"] == 6 and manifest["data"]["train_n"] == 0
     assert manifest["metrics"]["steps"] > 0 and manifest["metrics"]["val_n"] == 2
+
+
+def _lot_shard(folder, seed: int, monkeypatch) -> None:
+    from training import make_lot_data
+
+    monkeypatch.setattr("sys.argv", ["make_lot_data", "--seed", str(seed), "--count", "1", "--lines-only",
+                                     "--out", str(folder)])
+    make_lot_data.main()
+
+
+def test_lot_lines_load_as_float16_and_turn_with_empty_targets(tmp_path, monkeypatch):
+    """A lines shard lands whole (no temporary left) and loads as the network's input, held as float16; with
+    ``turned`` 1 every strip of a batch comes upside down with an empty target."""
+    from model.charset import encode_line
+    from model.recognition.preprocess import strips_to_input
+    from training.lot_recognizer import LineSet, load_lines
+
+    _lot_shard(tmp_path / "c1", 3, monkeypatch)
+    assert [p.name for p in (tmp_path / "c1").iterdir()] == ["lines.npz"]
+    cfg = CRNNConfig(n_classes=76, height_px=32, width_px=320)
+    lines = load_lines([tmp_path / "c1" / "lines.npz"], cfg, turned=1.0)
+    with np.load(tmp_path / "c1" / "lines.npz") as d:
+        want = strips_to_input(list(d["pixels"]), height_px=32, width_px=320)
+        texts = [str(t) for t in d["texts"]]
+    assert lines.x.dtype == np.float16 and len(lines) == len(texts) > 0
+    assert np.allclose(lines.x.astype(np.float32), want, atol=1e-2)
+    assert lines.targets == [encode_line(t) for t in texts]
+    one = LineSet(lines.x[:1], lines.targets[:1], turned=1.0)
+    x, ys = one.batches(np.random.default_rng(0), 3)
+    assert x.dtype == np.float32 and ys == [[]] * 3
+    assert all(np.array_equal(s, lines.x[0, :, ::-1, ::-1].astype(np.float32)) for s in x)
+    x, ys = dataclasses.replace(one, turned=0.0).batches(np.random.default_rng(0), 2)
+    assert ys == [lines.targets[0]] * 2 and np.array_equal(x[0], lines.x[0].astype(np.float32))
+
+
+def test_lot_recognizer_trains_on_watched_lines(tmp_path, monkeypatch):
+    """``--watch``: the lot trainer holds out the given lines and trains on the DIR/*/lines.npz that land."""
+    import json
+
+    from training import lot_recognizer
+
+    _lot_shard(tmp_path / "val", 4, monkeypatch)
+    folder = tmp_path / "chunks"
+    _lot_shard(folder / "c5", 5, monkeypatch)
+    _lot_shard(folder / "c6", 6, monkeypatch)
+    with np.load(folder / "c5" / "lines.npz") as a, np.load(folder / "c6" / "lines.npz") as b:
+        landed = len(a["texts"]) + len(b["texts"])
+    with np.load(tmp_path / "val" / "lines.npz") as v:
+        held = len(v["texts"])
+    monkeypatch.setattr("sys.argv", [
+        "lot_recognizer", "--shards", str(tmp_path / "val" / "lines.npz"), "--val", str(held), "--watch",
+        str(folder), "--watch-min", "4", "--batch", "4", "--threads", "1", "--turned", "0.15", "--channels", "4",
+        "8", "8", "12", "--hidden", "6", "--minutes", "0.01", "--device", "cpu", "--out", str(tmp_path / "b")])
+    lot_recognizer.main()
+    manifest = json.loads((tmp_path / "b" / "manifest.json").read_text())
+    assert manifest["data"]["watched_n"] == landed and manifest["data"]["train_n"] == 0
+    assert manifest["metrics"]["steps"] > 0 and manifest["metrics"]["val_n"] == held

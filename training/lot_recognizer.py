@@ -7,6 +7,11 @@
 line's angle only up to a half turn, so the reader reads both ways up and keeps the likelier read; a network that
 never saw an upside-down line reads one as confident nonsense (`692-90-1` for `11-05-769`): v6 read none of 600
 held-out lines turned upside down as nothing, v8 (trained with 0.15) 99.5 %.
+
+Training while lines are rendered (a GPU): ``--watch DIR`` adds every ``DIR/*/lines.npz`` that appears
+(``make_lot_data --lines-only --out DIR/NAME`` from any number of processes) to the training strips as it lands;
+``--shards`` then gives the held-out lines (the first ``--val``) and any more to start with, and the run waits
+until it has ``--watch-min`` training strips.
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ import argparse
 import json
 import logging
 import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +33,45 @@ from model.recognition.preprocess import strips_to_input
 from training.engine import add_run_args, run_config, train_ctc
 from training.export import export_bundle
 from training.grow import add_width_args, init_widths, warm_state, widened
+from training.watch import WatchedShards
+
+
+@dataclass
+class LineSet:
+    """Model-ready line strips (N, 1, H, W), held as float16, with their class targets; ``turned`` of each batch
+    is turned 180 degrees with an empty target."""
+
+    x: np.ndarray
+    targets: list[list[int]]
+    turned: float = 0.0
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+    def batches(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, list[list[int]]]:
+        idx = rng.integers(0, len(self.x), n)
+        xb, yb = self.x[idx].astype(np.float32), [self.targets[i] for i in idx]
+        turn = rng.random(n) < self.turned
+        xb[turn] = xb[turn][:, :, ::-1, ::-1]
+        return xb, [[] if t else y for t, y in zip(turn, yb)]
+
+
+def load_lines(paths: Sequence[Path], cfg: CRNNConfig, turned: float = 0.0) -> LineSet:
+    """The shards' line strips, standardised to the network's input and held as float16 (half the memory)."""
+    texts = []
+    for p in paths:
+        with np.load(p) as d:
+            texts.append([str(t) for t in d["texts"]])
+    x = np.empty((sum(map(len, texts)), 1, cfg.height_px, cfg.width_px), np.float16)
+    at = 0
+    for p, ts in zip(paths, texts):
+        with np.load(p) as d:
+            pixels = d["pixels"]  # (N, H, W) uint8; each access to an npz member decompresses it again
+        for k in range(0, len(ts), 2000):
+            x[at + k:at + min(len(ts), k + 2000)] = strips_to_input(list(pixels[k:k + 2000]),
+                                                                    height_px=cfg.height_px, width_px=cfg.width_px)
+        at += len(ts)
+    return LineSet(x, [encode_line(t) for ts in texts for t in ts], turned)
 
 
 @torch.no_grad()
@@ -46,6 +92,9 @@ def main() -> None:
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--init", type=Path, help="warm-start from a bundle's weights.pt")
     ap.add_argument("--turned", type=float, default=0.0, help="share of strips turned upside down, target empty")
+    ap.add_argument("--watch", type=Path, metavar="DIR", help="add the DIR/*/lines.npz that appear while training")
+    ap.add_argument("--watch-min", type=int, default=10000, metavar="N",
+                    help="with --watch: wait for N training strips before the first step")
     add_width_args(ap)
     add_run_args(ap)
     a = ap.parse_args()
@@ -53,41 +102,31 @@ def main() -> None:
     torch.set_num_threads(a.threads)
     base = init_widths(a.init, CRNNConfig(n_classes=N_LINE_CLASSES, height_px=32, width_px=320))
     cfg = widened(base, a.channels, a.hidden, a.contrast_sigma)
-    pixels, ys = [], []
-    for p in a.shards:
-        d = np.load(p)
-        pixels.append(d["pixels"])
-        ys += [encode_line(str(t)) for t in d["texts"]]
-    x = np.empty((len(ys), 1, cfg.height_px, cfg.width_px), np.float32)  # filled in place: no second copy
-    k = 0
-    for px in pixels:
-        x[k:k + len(px)] = strips_to_input(list(px), height_px=cfg.height_px, width_px=cfg.width_px)
-        k += len(px)
-    del pixels
-    val, train_x, train_y = (x[: a.val], ys[: a.val]), x[a.val:], ys[a.val:]
-
-    def batches(rng: np.random.Generator, n: int) -> tuple[np.ndarray, list[list[int]]]:
-        idx = rng.integers(0, len(train_x), n)
-        xb, yb = train_x[idx], [train_y[i] for i in idx]
-        turn = rng.random(n) < a.turned
-        xb[turn] = xb[turn][:, :, ::-1, ::-1]
-        return xb, [[] if t else y for t, y in zip(turn, yb)]
-
+    data = load_lines(a.shards, cfg, a.turned)
+    x = data.x
+    val = (x[: a.val].astype(np.float32), data.targets[: a.val])
+    train = LineSet(x[a.val:], data.targets[a.val:], a.turned)
+    pool = None
+    if a.watch:
+        a.watch.mkdir(parents=True, exist_ok=True)
+        pool = WatchedShards(train, a.watch, lambda ps: load_lines(ps, cfg, a.turned), a.watch_min,
+                             pattern="*/lines.npz")
     model = build_crnn(cfg)
     if a.init:
         model.load_state_dict(warm_state(a.init, base, cfg, a.grow_noise))
-    metrics = train_ctc(model, batches, val, run_config(a))
+    metrics = train_ctc(model, pool.batches if pool is not None else train.batches, val, run_config(a))
     metrics["val_turned_empty"] = turned_empty(model, val[0])
     logging.info("metrics %s", metrics)
     a.out.mkdir(parents=True, exist_ok=True)
     torch.save(model.state_dict(), a.out / "weights.pt")
-    export_bundle(model.eval(), a.out, example=torch.from_numpy(x[:2]), manifest={
+    export_bundle(model.eval(), a.out, example=torch.from_numpy(x[:2].astype(np.float32)), manifest={
         "name": "lot_recognizer", "architecture": "crnn", "config": cfg.__dict__, "classes": list(LINE_CLASSES),
         "input": {"height_px": cfg.height_px, "width_px": cfg.width_px,
                   "normalise": "per-strip standardise (x-mean)/(std+8)",
                   "strip": "colour"},  # RGB on its principal axis (model.rectify.lines.flatten_line_rgb)
         "training_command": " ".join(["python -m training.lot_recognizer", *sys.argv[1:]]),
-        "data": {"shards": [str(p) for p in a.shards], "train_n": len(train_x), "val_n": a.val},
+        "data": {"shards": [str(p) for p in a.shards], "train_n": len(train), "val_n": a.val,
+                 **({"watched": str(a.watch), "watched_n": len(pool)} if pool is not None else {})},
         "metrics": metrics,
     })
     print(json.dumps(metrics))

@@ -16,6 +16,8 @@ whole, the longest reaching the photo's edge).
 ``--faded 0.3`` fades one end of the lot line in 30 % of the scenes (``datasets.lots.fade_end``); ``--loose 0.5``
 also cuts half of the true lines from their jittered quad made 0-1 line heights longer at each end (strips with
 plain or faded ground beyond the text, as a box longer than the line gives; their target is the line's text).
+Each shard is written under a temporary name and then renamed, ``lines.npz`` last, so a trainer watching the
+folder (``training.lot_recognizer --watch``) never reads half a shard.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from model.detection.heads import letterbox
 from model.detection.lines import LineBox, frames
 from model.lot_reader import LotReader
 from model.rectify.lines import flatten_line_rgb, quad_axes, quad_size, turn_quad
+from training.watch import save_shard
 
 DET_SIDE = 384
 STRIP_H, STRIP_W = 32, 320
@@ -122,10 +125,9 @@ def main() -> None:
         x, box = letterbox(scene.rgb, DET_SIDE)
         det_pixels.append(((x.transpose(1, 2, 0) + 0.5) * 255).round().astype(np.uint8))
         det_quads.append([(line.quad * box.scale + [box.pad_x, box.pad_y]).round(2).tolist() for line in scene.lines])
-    a.out.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(a.out / "lines.npz", pixels=np.stack(strips), texts=np.array(texts))
     if not a.lines_only:
-        np.savez_compressed(a.out / "scenes.npz", pixels=np.stack(det_pixels), quads=json.dumps(det_quads))
+        save_shard(a.out / "scenes.npz", pixels=np.stack(det_pixels), quads=json.dumps(det_quads))
+    save_shard(a.out / "lines.npz", pixels=np.stack(strips), texts=np.array(texts))  # last: a watcher's signal
 
 
 if __name__ == "__main__":

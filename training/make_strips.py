@@ -11,7 +11,6 @@ The shard is written under a temporary name and then renamed, so a trainer watch
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +18,7 @@ import numpy as np
 from datasets.headstamp import NEAR_RIM, TextPlacement
 from datasets.strips import make_strip
 from model.rectify.polar import Band
+from training.watch import save_shard
 
 
 def main() -> None:
@@ -47,12 +47,8 @@ def main() -> None:
     lengths = np.array([len(s.classes) for s in samples], np.int32)
     flat = np.array([c for s in samples for c in s.classes], np.int32)
     spans = np.array([sp for s in samples for sp in s.spans], np.float32).reshape(-1, 2)  # (sum segments, 2)
-    a.out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = a.out.with_name(a.out.name + ".tmp")
-    with open(tmp, "wb") as f:
-        np.savez_compressed(f, pixels=pixels, lengths=lengths, classes=flat, spans=spans,
-                            texts=np.array([s.text for s in samples]), band_outer=np.float32(band.outer))
-    os.replace(tmp, a.out)
+    save_shard(a.out, pixels=pixels, lengths=lengths, classes=flat, spans=spans,
+               texts=np.array([s.text for s in samples]), band_outer=np.float32(band.outer))
 
 
 if __name__ == "__main__":

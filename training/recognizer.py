@@ -20,7 +20,7 @@ import argparse
 import json
 import logging
 import sys
-import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +36,7 @@ from training.engine import add_run_args, run_config, train_ctc
 from training.export import export_bundle
 from training.grow import add_width_args, init_widths, warm_state, widened
 from training.warm_start import crnn_from_onnx
+from training.watch import WatchedShards
 
 
 @dataclass
@@ -59,58 +60,25 @@ class StripSet:
             ys.append(encode_strip(labels))
         return np.stack(xs).astype(np.float32), ys
 
+    def __len__(self) -> int:
+        return len(self.x)
+
     def targets(self) -> list[list[int]]:
         return [encode_strip(lab) for lab in self.labels]
 
 
-class WatchedStrips:
-    """Training strips that grow during a run: a starting set plus each shard that appears in ``folder`` (looked
-    for every ``poll_s`` seconds; shards of another band are refused). Batches draw from all strips alike; the first
-    waits for ``min_strips``, and gives up when ``max_wait_s`` pass with no new shard (the renderers died)."""
-
-    def __init__(self, start: StripSet, folder: Path, cfg: CRNNConfig, band: Band, min_strips: int,
-                 poll_s: float = 15.0, max_wait_s: float = 600.0) -> None:
-        self.sets = [start] if len(start.x) else []
-        self.folder, self.cfg, self.band, self.min_strips, self.poll_s = folder, cfg, band, min_strips, poll_s
-        self.max_wait_s = max_wait_s
-        self.seen: set[Path] = set()
-        self.last_poll = -float("inf")
-
-    def __len__(self) -> int:
-        return sum(len(s.x) for s in self.sets)
-
-    def poll(self) -> int:
-        """Load the shards that appeared since the last look; returns how many."""
-        self.last_poll = time.monotonic()
-        new = sorted(p for p in self.folder.glob("*.npz") if p not in self.seen)
-        if not new:
-            return 0
-        self.seen.update(new)
-        data, band = load_shards(new, self.cfg)
-        if band != self.band:  # both from load_shards: outer radius rounded alike, strip size as rendered
-            raise SystemExit(f"shards in {self.folder} unwrapped from another band ({band}, not {self.band})")
-        self.sets.append(data)
-        logging.info("watch: %d shards more, %d training strips", len(new), len(self))
-        return len(new)
-
-    def batches(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, list[list[int]]]:
-        if time.monotonic() - self.last_poll >= self.poll_s:
-            self.poll()
-        waited_since = time.monotonic()
-        while len(self) < max(1, self.min_strips):
-            if time.monotonic() - waited_since > self.max_wait_s:
-                raise TimeoutError(f"{len(self)} training strips after {self.max_wait_s:.0f} s with no new shard "
-                                   f"in {self.folder} (want {self.min_strips})")
-            time.sleep(min(2.0, self.max_wait_s / 4))
-            if self.poll():
-                waited_since = time.monotonic()
-        sizes = np.array([len(s.x) for s in self.sets], np.float64)
-        counts = np.bincount(rng.choice(len(sizes), n, p=sizes / sizes.sum()), minlength=len(sizes))
-        parts = [s.batches(rng, int(k)) for s, k in zip(self.sets, counts) if k]
-        return np.concatenate([x for x, _ in parts]), [y for _, ys in parts for y in ys]
+def watched_loader(cfg: CRNNConfig, band: Band) -> Callable[[Sequence[Path]], StripSet]:
+    """Loads shards that land in a watched folder, refusing those unwrapped from another band than ``band``."""
+    def load(paths: Sequence[Path]) -> StripSet:
+        data, got = load_shards(paths, cfg)
+        if got != band:  # both from load_shards: outer radius rounded alike, strip size as rendered
+            raise SystemExit(f"shards {', '.join(p.name for p in paths)} unwrapped from another band ({got}, "
+                             f"not {band})")
+        return data
+    return load
 
 
-def load_shards(paths: list[Path], cfg: CRNNConfig) -> tuple[StripSet, Band]:
+def load_shards(paths: Sequence[Path], cfg: CRNNConfig) -> tuple[StripSet, Band]:
     """The shards' strips, model-ready but held as float16 (six shards of 30,000 strips at 48 x 384 take 6.6 GB
     so, 13 GB as float32), and the band they were unwrapped from (strip size as rendered; every shard's outer
     radius must agree, shards without one are from the default band)."""
@@ -172,7 +140,7 @@ def main() -> None:
     pool = None
     if a.watch:
         a.watch.mkdir(parents=True, exist_ok=True)
-        pool = WatchedStrips(train, a.watch, cfg, band, a.watch_min)
+        pool = WatchedShards(train, a.watch, watched_loader(cfg, band), a.watch_min)
     model = build_crnn(cfg)
     if a.init and a.init.suffix == ".onnx":
         crnn_from_onnx(model, a.init, torch.from_numpy(train.x[:256].astype(np.float32)))

@@ -1,41 +1,63 @@
 #!/usr/bin/env bash
-# One sitting of headstamp-recognizer runs that train while their strips are rendered (a machine with many cores
-# and a GPU): WORKERS renderers write shards of 1,000 strips to a folder, each trainer adds them as they land
-# (training.recognizer --watch); WORKERS (12), COUNT strips a shard (1000), DEVICE (cuda), BATCH (256) and
-# WATCH_MIN strips before the first step (10000) may be set. Held out: the first 600 strips of seed 28, as for the CPU runs.
+# One sitting of recognizer runs that train while their strips are rendered (a machine with many cores and a
+# GPU): WORKERS renderers write shards into a folder, each trainer adds them as they land (--watch).
 #
-#   training/watched_sitting.sh OUT FIRST_SEED MINUTES STOP_AFTER [--resume] -- NAME INIT LR [WIDTH ARGS] -- ...
+#   training/watched_sitting.sh KIND OUT FIRST_SEED MINUTES STOP_AFTER [--resume] -- NAME INIT LR [ARGS] -- ...
 #
-# Each "-- NAME INIT LR [ARGS]" is one trainer, writing OUT/NAME (bundle) and OUT/NAME/checkpoint.pt; INIT is a
-# bundle's weights.pt. Renderer seeds run from FIRST_SEED up; the recipes cycle as in the CPU shards (seeds 24,
-# 25, 28, 29): soft crops and 10 % forced Persian, twice; 40 % forced Persian; 10 % forced Persian.
+# KIND: headstamps (training.recognizer; shards of COUNT strips, default 1000; held out: the first 600 strips of
+# seed 28, as for the CPU runs; renderer recipes cycle as in the CPU shards of seeds 24, 25, 28, 29: soft crops and
+# 10 % forced Persian, twice; 40 % forced Persian; 10 % forced Persian) or lots (training.lot_recognizer --turned
+# 0.15; shards of COUNT markings, default 150, about 600 lines; held out: the first 600 lines of seed 65, as for
+# lot recognizers v13-v15; every scene as seeds 65 and 66: 30 % circled lots, 40 % in a wider frame, 30 % with a
+# faded end, 20 % cropped close; even seeds cut where the shipped line detector finds the lines, odd seeds from
+# jittered true quads). Each "-- NAME INIT LR [ARGS]" is one trainer, writing OUT/NAME (bundle) and
+# OUT/NAME/checkpoint.pt; INIT is a bundle's weights.pt; ARGS go to the trainer (e.g. --channels ... --hidden ...).
+# Renderer seeds run from FIRST_SEED up. WORKERS (12), COUNT, DEVICE (cuda), BATCH (256) and WATCH_MIN training
+# strips before the first step (10000) may be set.
 set -euo pipefail
-out=$1 first=$2 minutes=$3 stop=$4
-shift 4
+kind=$1 out=$2 first=$3 minutes=$4 stop=$5
+shift 5
 resume=""
 if [[ ${1:-} == --resume ]]; then resume=--resume; shift; fi
-workers=${WORKERS:-12} device=${DEVICE:-cuda} batch=${BATCH:-256} count=${COUNT:-1000} watch_min=${WATCH_MIN:-10000}
-export count
+workers=${WORKERS:-12} device=${DEVICE:-cuda} batch=${BATCH:-256} watch_min=${WATCH_MIN:-10000}
 work=$(mktemp -d)  # the sitting's own: watched shards in chunks/, the held-out shard beside them
-chunks=$work/chunks val=$work/val28.npz
+chunks=$work/chunks
 mkdir -p "$chunks" "$out"
 
-render() {  # render SEED DIR
+render_headstamps() {  # SEED DIR
     local extra
     case $(( $1 % 4 )) in
         0|1) extra="--soft 0.35 --persian 0.1" ;;
         2) extra="--persian 0.4" ;;
         *) extra="--persian 0.1" ;;
     esac
-    python -m training.make_strips --seed "$1" --count "$count" --size 48 384 $extra --out "$2/c$1.npz" 2>>"$2/../render_errors.log"
+    python -m training.make_strips --seed "$1" --count "$count" --size 48 384 $extra --out "$2/c$1.npz"
 }
-export -f render
-python -m training.make_strips --seed 28 --count 600 --persian 0.1 --size 48 384 --soft 0.35 --out "$val" &
+lot_scenes="--circled 0.3 --in-frame 0.4 --faded 0.3 --close 0.2 --lines-only"
+render_lots() {  # SEED DIR
+    local cut=""
+    (( $1 % 2 == 0 )) && cut=--detected
+    python -m training.make_lot_data --seed "$1" --count "$count" $lot_scenes $cut --out "$2/c$1"
+}
+case $kind in
+    headstamps)
+        count=${COUNT:-1000} unit=strips val=$work/val28.npz
+        python -m training.make_strips --seed 28 --count 600 --persian 0.1 --size 48 384 --soft 0.35 --out "$val" &
+        trainer=(python -m training.recognizer --shards "$val" --size 48 384) ;;
+    lots)
+        count=${COUNT:-150} unit=markings val=$work/val65/lines.npz
+        python -m training.make_lot_data --seed 65 --count 160 $lot_scenes --detected --out "$work/val65" &
+        trainer=(python -m training.lot_recognizer --shards "$val" --turned 0.15) ;;
+    *) echo "KIND is headstamps or lots, not $kind" >&2; exit 2 ;;
+esac
 valpid=$!
-seq "$first" $(( first + 9999 )) | xargs -P "$workers" -I{} bash -c "render {} $chunks" &
+export count lot_scenes
+export -f "render_$kind"
+seq "$first" $(( first + 9999 )) \
+    | xargs -P "$workers" -I{} bash -c "render_$kind {} $chunks 2>>$work/render_errors.log" &
 renderers=$!
 # the renderers end with the sitting, however it ends
-trap 'kill $renderers 2>/dev/null || true; pkill -f "training.make_strips.*$chunks" || true' EXIT
+trap 'kill $renderers 2>/dev/null || true; pkill -f "training.make_.*$chunks" || true' EXIT
 wait $valpid
 
 pids=()
@@ -45,14 +67,13 @@ while [[ ${1:-} == -- ]]; do
     shift 3
     args=()
     while [[ $# -gt 0 && $1 != -- ]]; do args+=("$1"); shift; done
-    python -m training.recognizer --shards "$val" --val 600 --watch "$chunks" --device "$device" --batch "$batch" \
-        --watch-min "$watch_min" \
-        --threads 2 --size 48 384 --minutes "$minutes" --stop-after "$stop" --checkpoint "$out/$name/checkpoint.pt" \
+    "${trainer[@]}" --val 600 --watch "$chunks" --device "$device" --batch "$batch" --watch-min "$watch_min" \
+        --threads 2 --minutes "$minutes" --stop-after "$stop" --checkpoint "$out/$name/checkpoint.pt" \
         $resume --checkpoint-every 2 --lr "$lr" --init "$init" --out "$out/$name" "${args[@]}" \
         > "$out/$name.log" 2>&1 &
     pids+=($!)
 done
 status=0
 for p in "${pids[@]}"; do wait "$p" || status=1; done
-echo "strips rendered: $(( $(ls "$chunks" | grep -c 'npz$') * count ))"
+echo "shards rendered: $(find "$chunks" -name '*.npz' | wc -l), $count $unit each"
 exit $status
