@@ -18,6 +18,7 @@ import statistics
 import sys
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,6 +75,8 @@ def run_easyocr(files: list[Path], threads: int):
     import torch
 
     torch.set_num_threads(threads)
+    # EasyOCR's recognizer builds a DataLoader with pin_memory for every image: one warning each on a CPU
+    warnings.filterwarnings("ignore", message=".*pin_memory.*", category=UserWarning)
     reader = easyocr.Reader(["en"], gpu=False, model_storage_directory=str(easyocr_en_models.model_dir()),
                             download_enabled=False, verbose=False)
 
