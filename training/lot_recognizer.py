@@ -33,7 +33,9 @@ from model.recognition.preprocess import strips_to_input
 from training.engine import add_run_args, run_config, train_ctc
 from training.export import export_bundle
 from training.grow import add_width_args, init_widths, warm_state, widened
-from training.watch import WatchedShards
+from training.watch import WatchedShards, add_watch_args
+
+WATCHED = "*/lines.npz"  # what make_lot_data --out DIR/NAME writes last
 
 
 @dataclass
@@ -92,9 +94,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--init", type=Path, help="warm-start from a bundle's weights.pt")
     ap.add_argument("--turned", type=float, default=0.0, help="share of strips turned upside down, target empty")
-    ap.add_argument("--watch", type=Path, metavar="DIR", help="add the DIR/*/lines.npz that appear while training")
-    ap.add_argument("--watch-min", type=int, default=10000, metavar="N",
-                    help="with --watch: wait for N training strips before the first step")
+    add_watch_args(ap, WATCHED)
     add_width_args(ap)
     add_run_args(ap)
     a = ap.parse_args()
@@ -106,11 +106,8 @@ def main() -> None:
     x = data.x
     val = (x[: a.val].astype(np.float32), data.targets[: a.val])
     train = LineSet(x[a.val:], data.targets[a.val:], a.turned)
-    pool = None
-    if a.watch:
-        a.watch.mkdir(parents=True, exist_ok=True)
-        pool = WatchedShards(train, a.watch, lambda ps: load_lines(ps, cfg, a.turned), a.watch_min,
-                             pattern="*/lines.npz")
+    pool = WatchedShards(train, a.watch, lambda ps: load_lines(ps, cfg, a.turned), a.watch_min,
+                         pattern=WATCHED) if a.watch else None
     model = build_crnn(cfg)
     if a.init:
         model.load_state_dict(warm_state(a.init, base, cfg, a.grow_noise))
@@ -126,7 +123,7 @@ def main() -> None:
                   "strip": "colour"},  # RGB on its principal axis (model.rectify.lines.flatten_line_rgb)
         "training_command": " ".join(["python -m training.lot_recognizer", *sys.argv[1:]]),
         "data": {"shards": [str(p) for p in a.shards], "train_n": len(train), "val_n": a.val,
-                 **({"watched": str(a.watch), "watched_n": len(pool)} if pool is not None else {})},
+                 **(pool.manifest() if pool is not None else {})},
         "metrics": metrics,
     })
     print(json.dumps(metrics))

@@ -36,7 +36,7 @@ from training.engine import add_run_args, run_config, train_ctc
 from training.export import export_bundle
 from training.grow import add_width_args, init_widths, warm_state, widened
 from training.warm_start import crnn_from_onnx
-from training.watch import WatchedShards
+from training.watch import WatchedShards, add_watch_args
 
 
 @dataclass
@@ -117,9 +117,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--val", type=int, default=600)
     ap.add_argument("--out", type=Path, required=True)
-    ap.add_argument("--watch", type=Path, metavar="DIR", help="add the shards that appear in DIR while training")
-    ap.add_argument("--watch-min", type=int, default=10000, metavar="N",
-                    help="with --watch: wait for N training strips before the first step")
+    add_watch_args(ap, "*.npz")
     ap.add_argument("--init", type=Path, help="warm-start from a bundle's weights.pt or model.onnx")
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--size", type=int, nargs=2, metavar=("H", "W"),
@@ -137,10 +135,7 @@ def main() -> None:
     x = data.x
     val = (x[: a.val].astype(np.float32), data.targets()[: a.val])
     train = StripSet(x[a.val:], data.labels[a.val:], data.spans[a.val:])
-    pool = None
-    if a.watch:
-        a.watch.mkdir(parents=True, exist_ok=True)
-        pool = WatchedShards(train, a.watch, watched_loader(cfg, band), a.watch_min)
+    pool = WatchedShards(train, a.watch, watched_loader(cfg, band), a.watch_min) if a.watch else None
     model = build_crnn(cfg)
     if a.init and a.init.suffix == ".onnx":
         crnn_from_onnx(model, a.init, torch.from_numpy(train.x[:256].astype(np.float32)))
@@ -156,7 +151,7 @@ def main() -> None:
                                            "normalise": "per-strip standardise (x-mean)/(std+8)"},
         "band": band.__dict__, "training_command": " ".join(["python -m training.recognizer", *sys.argv[1:]]),
         "data": {"shards": [str(p) for p in a.shards], "train_n": len(x) - a.val, "val_n": a.val,
-                 **({"watched": str(a.watch), "watched_n": len(pool)} if pool is not None else {})},
+                 **(pool.manifest() if pool is not None else {})},
         "metrics": metrics,
     })
     print(json.dumps(metrics))

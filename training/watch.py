@@ -7,6 +7,7 @@ lands. Used by both CTC trainers (``training.recognizer --watch``, ``training.lo
 
 from __future__ import annotations
 
+import argparse
 import logging
 import os
 import time
@@ -28,6 +29,14 @@ def save_shard(path: Path, **arrays: np.ndarray) -> None:
     os.replace(tmp, path)
 
 
+def add_watch_args(ap: argparse.ArgumentParser, pattern: str) -> None:
+    """A trainer's ``--watch DIR`` (shards matching ``pattern`` in DIR join the training strips as they land) and
+    ``--watch-min N``."""
+    ap.add_argument("--watch", type=Path, metavar="DIR", help=f"add the DIR/{pattern} that appear while training")
+    ap.add_argument("--watch-min", type=int, default=10000, metavar="N",
+                    help="with --watch: wait for N training strips before the first step")
+
+
 class Shard(Protocol):
     """A loaded set of training strips: its size and random batches from it."""
 
@@ -44,6 +53,7 @@ class WatchedShards:
 
     def __init__(self, start: Shard, folder: Path, load: Callable[[Sequence[Path]], Shard], min_strips: int, *,
                  pattern: str = "*.npz", poll_s: float = 15.0, max_wait_s: float = 600.0) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
         self.sets: list[Shard] = [start] if len(start) else []
         self.folder, self.load, self.pattern = folder, load, pattern
         self.min_strips, self.poll_s, self.max_wait_s = min_strips, poll_s, max_wait_s
@@ -52,6 +62,10 @@ class WatchedShards:
 
     def __len__(self) -> int:
         return sum(len(s) for s in self.sets)
+
+    def manifest(self) -> dict:
+        """What a bundle's manifest records of the watched strips."""
+        return {"watched": str(self.folder), "watched_n": len(self)}
 
     def poll(self) -> int:
         """Load the shards that appeared since the last look; returns how many."""
