@@ -3,7 +3,7 @@
     python bench/lots.py [--detector DIR] [--recognizer DIR] [--n 30] [--seed 606] [--faded] [--close] [--camouflage]
                          [--no-zoom] [--views BY ...] [--extend BY] [--extend-sure P] [--colour-axes N]
                          [--colour-retry-below P] [--no-pool] [--jitter H BY ...] [--jitter-below P]
-                         [--craft | --cut]
+                         [--blur F | --soft] [--craft | --cut]
 
 Scenes per level from ``datasets.lots.render_marking``: markings filling the photo (as in close-ups), markings
 set into a wider 960x540 or 640x480 frame (``in_frame``, as in video stills and scene photos), and markings whose
@@ -24,9 +24,11 @@ on the first has a mean character probability under P; ``--no-pool`` keeps the l
 own posteriors instead of scoring every look's reads under their mixture (``LotReaderConfig.pool``), ``--jitter``
 sets the (height factor, line heights more at each end) pairs of the boxes an unsure line is read in again
 (``LotReaderConfig.jitter``; ``--jitter`` alone: none) and ``--jitter-below P`` which lines are unsure;
-``--camouflage`` puts every marking on a surface in woodland camouflage (``datasets.lots.camouflage``); ``--close``
-crops every photo that the marking fills at its sides to its lines (``datasets.lots.framed_close``: the lines whole,
-the longest reaching the photo's edge).
+``--blur F`` puts every photo out of focus by F of its line height (``datasets.lots.blurred``), ``--soft`` softens
+each as ``make_lot_data --soft`` does (``datasets.lots.soften_marking``, drawn from a stream of its own, so the
+scenes are those of the plain run); ``--camouflage`` puts every marking on a surface in woodland camouflage
+(``datasets.lots.camouflage``); ``--close`` crops every photo that the marking fills at its sides to its lines
+(``datasets.lots.framed_close``: the lines whole, the longest reaching the photo's edge).
 """
 
 from __future__ import annotations
@@ -44,7 +46,16 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from datasets.lot_text import GENERATORS, LotText  # noqa: E402
-from datasets.lots import LEVELS, MarkingScene, framed_close, in_frame, render_marking, tight_photo  # noqa: E402
+from datasets.lots import (  # noqa: E402
+    LEVELS,
+    MarkingScene,
+    blurred,
+    framed_close,
+    in_frame,
+    render_marking,
+    soften_marking,
+    tight_photo,
+)
 from model.bundle import LINE_DETECTOR, LINE_RECOGNIZER, load_bundle  # noqa: E402
 from model.detection.lines import LineBox, box_of_quad, frames  # noqa: E402
 from model.lot_reader import LotReader, LotReaderConfig  # noqa: E402
@@ -163,6 +174,10 @@ def main() -> None:
     ap.add_argument("--faded", action="store_true", help="one end of every lot line faded (datasets.lots.fade_end)")
     ap.add_argument("--close", action="store_true", help="photos filled by the marking cropped to its lines")
     ap.add_argument("--camouflage", action="store_true", help="every surface in woodland camouflage")
+    ap.add_argument("--blur", type=float, default=0.0,
+                    help="every photo out of focus by this share of its line height (datasets.lots.blurred)")
+    ap.add_argument("--soft", action="store_true",
+                    help="every photo softened as make_lot_data --soft does (datasets.lots.soften_marking)")
     a = ap.parse_args()
     cfg = LotReaderConfig(zoom_gain=math.inf if a.no_zoom else LotReaderConfig.zoom_gain,
                           views=tuple(a.views), extend_by=a.extend, extend_sure=a.extend_sure,
@@ -177,7 +192,8 @@ def main() -> None:
           f"jittered boxes {cfg.jitter} (below {cfg.jitter_below}), "
           f"{a.n} markings per cell, seed {a.seed}{', lot lines with a faded end' if a.faded else ''}"
           f"{', every surface camouflaged' if a.camouflage else ''}"
-          f"{', photos cropped to their lines' if a.close else ''}\n")
+          f"{', photos cropped to their lines' if a.close else ''}"
+          f"{', every photo softened' if a.soft else ''}{f', blurred by {a.blur} line heights' if a.blur else ''}\n")
     if a.craft:
         compare_craft(reader, a)
         return
@@ -190,10 +206,12 @@ def main() -> None:
     for setting in SETTINGS:
         for level in LEVELS:
             rng = np.random.default_rng([a.seed, SETTINGS.index(setting), LEVELS.index(level)])
+            soft_rng = np.random.default_rng([a.seed, SETTINGS.index(setting), LEVELS.index(level), 1])
             n_lines = hit_lines = tight_lines = exact = nbest = flag = 0
             secs = 0.0
             for _ in range(a.n):
                 scene = scene_for(setting, rng, level, faded=a.faded, camo=a.camouflage or None, close=a.close)
+                scene = soften_marking(scene, soft_rng) if a.soft else blurred(scene, a.blur)
                 t0 = time.perf_counter()
                 reads = reader.read(scene.rgb)
                 secs += time.perf_counter() - t0

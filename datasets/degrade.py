@@ -126,3 +126,11 @@ def soften(rgb: np.ndarray, f: float) -> np.ndarray:
     h, w = rgb.shape[:2]
     small = cv2.resize(rgb, (max(8, int(w * f)), max(8, int(h * f))), interpolation=cv2.INTER_AREA)
     return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+def jpeg(rgb: np.ndarray, quality: int) -> np.ndarray:
+    """(H, W, 3) uint8 RGB saved as a JPEG of ``quality`` and decoded again (a re-sent or re-encoded photo)."""
+    ok, buf = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
+    if not ok:
+        raise ValueError("JPEG encoding failed")
+    return cv2.cvtColor(cv2.imdecode(buf, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)

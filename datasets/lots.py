@@ -322,12 +322,38 @@ def _columns(scene: MarkingScene, a: int, b: int) -> MarkingScene:
     return MarkingScene(scene.rgb[:, a:b].copy(), lines, scene.level)
 
 
+def line_height(scene: MarkingScene) -> float:
+    """The median height of a scene's painted lines in pixels (left side of each quad)."""
+    return float(np.median([np.linalg.norm(ln.quad[3] - ln.quad[0]) for ln in scene.lines]))
+
+
+def blurred(scene: MarkingScene, frac: float) -> MarkingScene:
+    """The photo out of focus: a Gaussian blur of ``frac`` of its lines' height (0.1 leaves a 20-pixel line
+    with a 2-pixel blur, strokes still apart; at 0.15 narrow gaps close)."""
+    if frac <= 0:
+        return scene
+    return dataclasses.replace(scene, rgb=cv2.GaussianBlur(scene.rgb, (0, 0), frac * line_height(scene)))
+
+
+def soften_marking(scene: MarkingScene, rng: np.random.Generator, *, blur: tuple[float, float] = (0.04, 0.13),
+                   low_px: tuple[float, float] = (7.0, 14.0)) -> MarkingScene:
+    """A marking as a soft phone photo or a video still shows it: half the time out of focus (:func:`blurred`
+    by ``blur`` of the line height), else its resolution lost until a line is ``low_px`` pixels high (shrunk and
+    enlarged back; unchanged when its lines are already that small), then re-compressed."""
+    if rng.random() < 0.5:
+        soft = blurred(scene, float(rng.uniform(*blur)))
+    else:
+        f = float(rng.uniform(*low_px)) / max(line_height(scene), 1.0)
+        soft = dataclasses.replace(scene, rgb=degrade.soften(scene.rgb, f))
+    return dataclasses.replace(soft, rgb=degrade.jpeg(soft.rgb, int(rng.integers(30, 90))))
+
+
 def framed_close(scene: MarkingScene, rng: np.random.Generator, *,
                  spare: tuple[float, float] = (0.0, 0.5)) -> MarkingScene:
     """The photo cropped at its sides to its painted lines, ``spare`` line heights (drawn per side) left beyond
     the outermost line ends: a close-up that fills the frame, every line whole but reaching the photo's edge."""
     quads = np.stack([ln.quad for ln in scene.lines])
-    line_h = float(np.median([np.linalg.norm(q[3] - q[0]) for q in quads]))
+    line_h = line_height(scene)
     w = scene.rgb.shape[1]
     a = int(max(0.0, quads[..., 0].min() - rng.uniform(*spare) * line_h))
     b = int(min(w, math.ceil(quads[..., 0].max() + rng.uniform(*spare) * line_h)))

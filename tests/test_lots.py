@@ -6,8 +6,9 @@ import math
 import cv2
 import numpy as np
 
+from datasets import degrade
 from datasets.lot_text import GENERATORS, sample_lot
-from datasets.lots import fade_end, framed_close, render_marking, surface
+from datasets.lots import blurred, fade_end, framed_close, line_height, render_marking, soften_marking, surface
 from model.charset import decode_line, encode_line
 from model.detection.heads import Letterbox
 from model.detection.lines import LineBox, box_of_quad, decode_lines, encode_line_targets, frames
@@ -231,3 +232,68 @@ def test_loose_strips_add_a_longer_cut_of_every_line(tmp_path, monkeypatch):
         make_lot_data.main()
         texts[loose] = [str(t) for t in np.load(out / "lines.npz")["texts"]]
     assert texts["0"] and texts["1"] == texts["0"] + texts["0"]
+
+
+def _sharpness(rgb: np.ndarray, quad: np.ndarray) -> float:
+    """Variance of the Laplacian of the luminance inside a line's box (high for crisp strokes)."""
+    x0, y0 = np.floor(quad.min(0)).astype(int).clip(0)
+    x1, y1 = np.ceil(quad.max(0)).astype(int)
+    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)[y0:y1, x0:x1].astype(np.float32)
+    return float(cv2.Laplacian(gray, cv2.CV_32F).var())
+
+
+def test_blur_is_measured_in_line_heights_and_leaves_the_lines_in_place():
+    """``blurred(scene, f)`` smooths with a Gaussian of f line heights: the same marking rendered twice as
+    large and blurred by the same share keeps about the same sharpness relative to its own lines' strokes, far
+    below its crisp self; the truths are untouched and 0 changes nothing."""
+    scene = render_marking(np.random.default_rng(21), level="clean", width=640)
+    assert blurred(scene, 0.0) is scene
+    soft = blurred(scene, 0.1)
+    assert soft.lines == scene.lines and soft.rgb.shape == scene.rgb.shape and soft.rgb.dtype == np.uint8
+    lot = scene.lot.quad
+    assert _sharpness(soft.rgb, lot) < 0.2 * _sharpness(scene.rgb, lot)
+    h = line_height(scene)
+    assert abs(h - np.linalg.norm(lot[3] - lot[0])) < 0.5 * h  # lines of one marking are of a size
+    direct = cv2.GaussianBlur(scene.rgb, (0, 0), 0.1 * h)
+    assert np.array_equal(soft.rgb, direct)
+
+
+def test_softened_markings_are_repeatable_and_lose_detail():
+    """``soften_marking`` draws its blur or resolution loss from the generator (the same seed, the same photo)
+    and always leaves the lot line less sharp than rendered; the truths stay as they were."""
+    rng = np.random.default_rng(5)
+    for k in range(6):
+        scene = render_marking(rng, level="clean")
+        a = soften_marking(scene, np.random.default_rng(k))
+        b = soften_marking(scene, np.random.default_rng(k))
+        assert np.array_equal(a.rgb, b.rgb) and a.lines == scene.lines
+        assert _sharpness(a.rgb, scene.lot.quad) < 0.7 * _sharpness(scene.rgb, scene.lot.quad)
+
+
+def test_jpeg_round_trip_keeps_colours_in_rgb_order():
+    """A red patch stays red (not blue) through ``degrade.jpeg``, and low quality costs more than high."""
+    rgb = np.zeros((64, 64, 3), np.uint8)
+    rgb[16:48, 16:48] = (200, 30, 30)
+    rgb[::2, ::2] += 20
+    hi, lo = degrade.jpeg(rgb, 95), degrade.jpeg(rgb, 20)
+    assert hi.shape == rgb.shape and hi.dtype == np.uint8
+    r, g, b = hi[32, 32].astype(int)
+    assert r > 150 and b < 80
+    err = [np.abs(x.astype(int) - rgb).mean() for x in (hi, lo)]
+    assert err[0] < err[1]
+
+
+def test_soft_strips_are_drawn_only_when_asked(tmp_path, monkeypatch):
+    """``make_lot_data --soft 1`` renders the same scenes as without it (its draws come from a stream of their
+    own, so older seeds' shards stay the same) and cuts their lines from softer photos."""
+    from training import make_lot_data
+
+    shards = {}
+    for soft in ("0", "1"):
+        out = tmp_path / f"soft{soft}"
+        monkeypatch.setattr("sys.argv", ["make_lot_data", "--seed", "9", "--count", "2", "--lines-only",
+                                         "--soft", soft, "--out", str(out)])
+        make_lot_data.main()
+        shards[soft] = np.load(out / "lines.npz")
+    assert list(shards["0"]["texts"]) == list(shards["1"]["texts"])
+    assert not np.array_equal(shards["0"]["pixels"], shards["1"]["pixels"])

@@ -13,6 +13,9 @@ gives that line's strip, turned to the true way up; one on no true line gives a 
 (``--false`` of them are kept); one that frames a line only loosely is skipped, its right read unknown.
 ``--close 0.3`` crops 30 % of the photos at their sides to their lines (``datasets.lots.framed_close``: every line
 whole, the longest reaching the photo's edge).
+``--soft 0.5`` leaves half the photos out of focus or low in resolution, then re-compressed
+(``datasets.lots.soften_marking``: a blur of 0.04-0.13 line heights, or lines shrunk to 7-14 pixels high and
+enlarged back), as phone photos taken in a hurry and video stills show markings.
 ``--faded 0.3`` fades one end of the lot line in 30 % of the scenes (``datasets.lots.fade_end``); ``--loose 0.5``
 also cuts half of the true lines from their jittered quad made 0-1 line heights longer at each end (strips with
 plain or faded ground beyond the text, as a box longer than the line gives; their target is the line's text).
@@ -29,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from datasets.lot_text import GENERATORS, LotText
-from datasets.lots import LEVELS, framed_close, in_frame, render_marking
+from datasets.lots import LEVELS, framed_close, in_frame, render_marking, soften_marking
 from model.detection.heads import letterbox
 from model.detection.lines import LineBox, frames
 from model.lot_reader import LotReader
@@ -95,8 +98,11 @@ def main() -> None:
     ap.add_argument("--close", type=float, default=0.0,
                     help="share of photos cropped at the sides to their lines")
     ap.add_argument("--loose", type=float, default=0.0, help="share of true lines also cut from a longer quad")
+    ap.add_argument("--soft", type=float, default=0.0,
+                    help="share of photos out of focus or low in resolution (datasets.lots.soften_marking)")
     a = ap.parse_args()
     rng = np.random.default_rng(a.seed)
+    soft_rng = np.random.default_rng([a.seed, 1])
     reader = LotReader.from_bundles(threads=1) if a.detected else None
     strips, texts, det_pixels, det_quads = [], [], [], []
     for _ in range(a.count):
@@ -110,6 +116,8 @@ def main() -> None:
             scene = framed_close(scene, rng)
         elif rng.random() < a.in_frame:
             scene = in_frame(scene, rng)
+        if soft_rng.random() < a.soft:  # a stream of its own: the same scenes with or without --soft
+            scene = soften_marking(scene, soft_rng)
         truths = [(line.quad, target_text(line.text, line.circled_factory)) for line in scene.lines]
         if reader is not None:
             cuts = detected_quads(reader.detect(scene.rgb), truths, rng, false_share=a.false)
