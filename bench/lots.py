@@ -174,10 +174,11 @@ def main() -> None:
     ap.add_argument("--faded", action="store_true", help="one end of every lot line faded (datasets.lots.fade_end)")
     ap.add_argument("--close", action="store_true", help="photos filled by the marking cropped to its lines")
     ap.add_argument("--camouflage", action="store_true", help="every surface in woodland camouflage")
-    ap.add_argument("--blur", type=float, default=0.0,
-                    help="every photo out of focus by this share of its line height (datasets.lots.blurred)")
-    ap.add_argument("--soft", action="store_true",
-                    help="every photo softened as make_lot_data --soft does (datasets.lots.soften_marking)")
+    softness = ap.add_mutually_exclusive_group()
+    softness.add_argument("--blur", type=float, default=0.0,
+                          help="every photo out of focus by this share of its line height (datasets.lots.blurred)")
+    softness.add_argument("--soft", action="store_true",
+                          help="every photo softened as make_lot_data --soft does (datasets.lots.soften_marking)")
     a = ap.parse_args()
     cfg = LotReaderConfig(zoom_gain=math.inf if a.no_zoom else LotReaderConfig.zoom_gain,
                           views=tuple(a.views), extend_by=a.extend, extend_sure=a.extend_sure,
