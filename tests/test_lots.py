@@ -245,9 +245,8 @@ def _sharpness(rgb: np.ndarray, quad: np.ndarray) -> float:
 
 
 def test_blur_is_measured_in_line_heights_and_leaves_the_lines_in_place():
-    """``blurred(scene, f)`` smooths with a Gaussian of f line heights: the same marking rendered twice as
-    large and blurred by the same share keeps about the same sharpness relative to its own lines' strokes, far
-    below its crisp self; the truths are untouched and 0 changes nothing."""
+    """``blurred(scene, f)`` is a Gaussian of f times the scene's median line height (about the lot line's own
+    height): the lot line loses most of its sharpness at 0.1, the truths are untouched and 0 changes nothing."""
     scene = render_marking(np.random.default_rng(21), level="clean", width=640)
     assert blurred(scene, 0.0) is scene
     soft = blurred(scene, 0.1)
