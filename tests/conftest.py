@@ -3,3 +3,22 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+
+@pytest.fixture
+def lot_lines(monkeypatch):
+    """``lot_lines(folder, *ARGS)``: runs ``make_lot_data --lines-only --out folder ARGS`` and returns the arrays of
+    the lines shard it wrote (``pixels``, ``texts``)."""
+    from training import make_lot_data
+
+    def run(folder: Path, *args: str) -> dict[str, np.ndarray]:
+        monkeypatch.setattr("sys.argv", ["make_lot_data", "--lines-only", "--out", str(folder), *args])
+        make_lot_data.main()
+        with np.load(Path(folder) / "lines.npz") as shard:
+            return {k: shard[k] for k in shard.files}
+
+    return run

@@ -219,19 +219,10 @@ def test_a_lengthened_box_keeps_its_centre_and_gains_line_heights_at_each_end():
     assert np.allclose(np.linalg.norm(lq[1] - lq[0]) - np.linalg.norm(q[1] - q[0]), 16.0, atol=1e-3)
 
 
-def _lot_lines(folder, monkeypatch, *args: str) -> np.lib.npyio.NpzFile:
-    """The lines shard ``make_lot_data --lines-only ARGS`` writes into ``folder``."""
-    from training import make_lot_data
-
-    monkeypatch.setattr("sys.argv", ["make_lot_data", "--lines-only", "--out", str(folder), *args])
-    make_lot_data.main()
-    return np.load(folder / "lines.npz")
-
-
-def test_loose_strips_add_a_longer_cut_of_every_line(tmp_path, monkeypatch):
+def test_loose_strips_add_a_longer_cut_of_every_line(tmp_path, lot_lines):
     """``make_lot_data --loose 1`` cuts every true line of a scene a second time, from a longer quad, with the
     same text; without it, one strip per line."""
-    texts = {loose: [str(t) for t in _lot_lines(tmp_path / loose, monkeypatch, "--seed", "7", "--count", "1",
+    texts = {loose: [str(t) for t in lot_lines(tmp_path / loose, "--seed", "7", "--count", "1",
                                                  "--loose", loose)["texts"]] for loose in ("0", "1")}
     assert texts["0"] and texts["1"] == texts["0"] + texts["0"]
 
@@ -284,10 +275,10 @@ def test_jpeg_round_trip_keeps_colours_in_rgb_order():
     assert err[0] < err[1]
 
 
-def test_soft_strips_are_drawn_only_when_asked(tmp_path, monkeypatch):
+def test_soft_strips_are_drawn_only_when_asked(tmp_path, lot_lines):
     """``make_lot_data --soft 1`` renders the same scenes as without it (its draws come from a stream of their
     own, so older seeds' shards stay the same) and cuts their lines from softer photos."""
-    shards = {soft: _lot_lines(tmp_path / soft, monkeypatch, "--seed", "9", "--count", "2", "--soft", soft)
+    shards = {soft: lot_lines(tmp_path / soft, "--seed", "9", "--count", "2", "--soft", soft)
               for soft in ("0", "1")}
     assert list(shards["0"]["texts"]) == list(shards["1"]["texts"])
     assert not np.array_equal(shards["0"]["pixels"], shards["1"]["pixels"])

@@ -150,28 +150,19 @@ def test_recognizer_trains_on_watched_shards(tmp_path, monkeypatch):
     assert manifest["metrics"]["steps"] > 0 and manifest["metrics"]["val_n"] == 2
 
 
-def _lot_shard(folder, seed: int, monkeypatch) -> None:
-    from training import make_lot_data
-
-    monkeypatch.setattr("sys.argv", ["make_lot_data", "--seed", str(seed), "--count", "1", "--lines-only",
-                                     "--out", str(folder)])
-    make_lot_data.main()
-
-
-def test_lot_lines_load_as_float16_and_turn_with_empty_targets(tmp_path, monkeypatch):
+def test_lot_lines_load_as_float16_and_turn_with_empty_targets(tmp_path, lot_lines):
     """A lines shard lands whole (no temporary left) and loads as the network's input, held as float16; with
     ``turned`` 1 every strip of a batch comes upside down with an empty target."""
     from model.charset import encode_line
     from model.recognition.preprocess import strips_to_input
     from training.lot_recognizer import LineSet, load_lines
 
-    _lot_shard(tmp_path / "c1", 3, monkeypatch)
+    shard = lot_lines(tmp_path / "c1", "--seed", "3", "--count", "1")
     assert [p.name for p in (tmp_path / "c1").iterdir()] == ["lines.npz"]
     cfg = CRNNConfig(n_classes=76, height_px=32, width_px=320)
     lines = load_lines([tmp_path / "c1" / "lines.npz"], cfg, turned=1.0)
-    with np.load(tmp_path / "c1" / "lines.npz") as d:
-        want = strips_to_input(list(d["pixels"]), height_px=32, width_px=320)
-        texts = [str(t) for t in d["texts"]]
+    want = strips_to_input(list(shard["pixels"]), height_px=32, width_px=320)
+    texts = [str(t) for t in shard["texts"]]
     assert lines.x.dtype == np.float16 and len(lines) == len(texts) > 0
     assert np.allclose(lines.x.astype(np.float32), want, atol=1e-2)
     assert lines.targets == [encode_line(t) for t in texts]
@@ -183,20 +174,15 @@ def test_lot_lines_load_as_float16_and_turn_with_empty_targets(tmp_path, monkeyp
     assert ys == [lines.targets[0]] * 2 and np.array_equal(x[0], lines.x[0].astype(np.float32))
 
 
-def test_lot_recognizer_trains_on_watched_lines(tmp_path, monkeypatch):
+def test_lot_recognizer_trains_on_watched_lines(tmp_path, monkeypatch, lot_lines):
     """``--watch``: the lot trainer holds out the given lines and trains on the DIR/*/lines.npz that land."""
     import json
 
     from training import lot_recognizer
 
-    _lot_shard(tmp_path / "val", 4, monkeypatch)
+    held = len(lot_lines(tmp_path / "val", "--seed", "4", "--count", "1")["texts"])
     folder = tmp_path / "chunks"
-    _lot_shard(folder / "c5", 5, monkeypatch)
-    _lot_shard(folder / "c6", 6, monkeypatch)
-    with np.load(folder / "c5" / "lines.npz") as a, np.load(folder / "c6" / "lines.npz") as b:
-        landed = len(a["texts"]) + len(b["texts"])
-    with np.load(tmp_path / "val" / "lines.npz") as v:
-        held = len(v["texts"])
+    landed = sum(len(lot_lines(folder / f"c{seed}", "--seed", str(seed), "--count", "1")["texts"]) for seed in (5, 6))
     monkeypatch.setattr("sys.argv", [
         "lot_recognizer", "--shards", str(tmp_path / "val" / "lines.npz"), "--val", str(held), "--watch",
         str(folder), "--watch-min", "4", "--batch", "4", "--threads", "1", "--turned", "0.15", "--channels", "4",
