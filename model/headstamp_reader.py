@@ -13,6 +13,7 @@ import numpy as np
 
 from model.bundle import DETECTOR, RECOGNIZER, WEIGHTS_DIR, load_bundle
 from model.detection.detector import CaseHeadDetector
+from model.fusion import cyclic_key
 from model.recognition.ctc import beam_search, shares, softmax, to_hypothesis
 from model.recognition.grammar import HeadstampLexicon, aligned, rescore
 from model.recognition.preprocess import strips_to_input
@@ -144,8 +145,11 @@ class HeadstampReader:
 
 
 def _candidates(pool: list[Reading], n_best: int) -> tuple[Candidate, ...]:
-    """The pool's distinct reads with their share of its probability mass, best first."""
-    return tuple(Candidate(s, p) for s, p in shares(((r.hyp.segments, r.hyp.score) for r in pool), n_best))
+    """The pool's distinct reads with their share of its probability mass, best first. Reads that differ only in
+    their separators (star, dot) or their starting segment are one read (``cyclic_key``), shown as its likeliest
+    form."""
+    scored = ((r.hyp.segments, r.hyp.score) for r in pool)
+    return tuple(Candidate(s, p) for s, p in shares(scored, n_best, same=cyclic_key))
 
 
 def _top_share(pool: list[Reading]) -> float:

@@ -69,3 +69,14 @@ def test_shares_pool_repeated_reads_and_normalise_over_all():
     assert [k for k, _ in top] == ["A", "B"]
     assert top[0][1] == pytest.approx(0.6) and top[1][1] == pytest.approx(0.3)  # C's mass still counts
     assert shares([("x", -2000.0), ("y", -2001.0)], 5)[0][1] == pytest.approx(1 / (1 + math.exp(-1)))
+
+
+def test_shares_pool_reads_that_are_the_same_read():
+    import math
+
+    # "A*" and "A." are one read under `same`: their mass is summed and the likelier form stands for it
+    scored = [("A.", math.log(0.2)), ("B", math.log(0.35)), ("A*", math.log(0.3)), ("C", math.log(0.15))]
+    top = shares(scored, 3, same=lambda k: k.rstrip("*."))
+    assert [k for k, _ in top] == ["A*", "B", "C"]
+    assert [s for _, s in top] == pytest.approx([0.5, 0.35, 0.15])
+    assert [k for k, _ in shares(scored, 1)] == ["B"]  # without it, B wins

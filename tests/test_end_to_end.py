@@ -126,3 +126,24 @@ def test_the_thorough_reader_reads_more_worn_and_obscured_heads(reader):
                 for k, r in (("default", reader), ("thorough", thorough.headstamps)):
                     right[k] += any(cyclic_key(x.best.segments) == want for x in r.read(scene.rgb))
     assert right["thorough"] >= right["default"] + 3, right
+
+
+def test_candidates_are_distinct_reads(reader):
+    # Reads that differ only in a separator (a star read as a dot or a cross) or in the segment they start from
+    # are one read: their probability mass is pooled into one candidate (model.fusion.cyclic_key), shown as its
+    # likeliest form, so the n-best holds distinct reads. Worn renders give unsure heads with many candidates;
+    # without the pooling these 12 heads' candidate lists repeat a read 5 times.
+    from model.fusion import cyclic_key
+
+    rng = np.random.default_rng(4041)
+    repeats = listed = 0
+    for _ in range(12):
+        scene = render_crop(rng, level="worn", size_px=224)
+        for read in reader.read(scene.rgb):
+            keys = [cyclic_key(c.segments) for c in read.candidates]
+            listed += len(keys)
+            repeats += len(keys) - len(set(keys))
+            assert cyclic_key(read.best.segments) == keys[0]
+            scores = [c.score for c in read.candidates]
+            assert scores == sorted(scores, reverse=True) and sum(scores) <= 1.0 + 1e-6
+    assert listed >= 40 and repeats == 0, f"{repeats} repeated reads among {listed} candidates"

@@ -8,7 +8,7 @@ where the best alignment of its prefix emitted it.
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from typing import TypeVar
 
 import numpy as np
@@ -28,15 +28,23 @@ Beam = tuple[tuple[int, ...], float, tuple[float, ...], tuple[int, ...]]
 K = TypeVar("K", bound=Hashable)
 
 
-def shares(scored: Iterable[tuple[K, float]], n: int) -> list[tuple[K, float]]:
+def shares(scored: Iterable[tuple[K, float]], n: int,
+           same: Callable[[K], Hashable] | None = None) -> list[tuple[K, float]]:
     """Reads with log scores (one read may come several times) -> the ``n`` likeliest distinct reads with their
-    share of the whole probability mass, best first."""
+    share of the whole probability mass, best first. With ``same``, reads of one ``same(read)`` are one read:
+    their mass is summed and the likeliest of them stands for it."""
     scored = list(scored)
     top = max(score for _, score in scored)
     mass: dict[K, float] = {}
     for key, score in scored:
         mass[key] = mass.get(key, 0.0) + math.exp(score - top)
     total = sum(mass.values())
+    if same is not None:
+        pooled: dict[Hashable, tuple[K, float]] = {}
+        for key, m in sorted(mass.items(), key=lambda kv: -kv[1]):
+            first, acc = pooled.get(same(key), (key, 0.0))
+            pooled[same(key)] = (first, acc + m)
+        mass = dict(pooled.values())
     return [(key, m / total) for key, m in sorted(mass.items(), key=lambda kv: -kv[1])[:n]]
 
 
