@@ -137,13 +137,17 @@ def test_candidates_are_distinct_reads(reader):
 
     rng = np.random.default_rng(4041)
     repeats = listed = 0
+    lengths = []
     for _ in range(12):
         scene = render_crop(rng, level="worn", size_px=224)
         for read in reader.read(scene.rgb):
             keys = [cyclic_key(c.segments) for c in read.candidates]
             listed += len(keys)
+            lengths.append(len(keys))
             repeats += len(keys) - len(set(keys))
             assert cyclic_key(read.best.segments) == keys[0]
             scores = [c.score for c in read.candidates]
             assert scores == sorted(scores, reverse=True) and sum(scores) <= 1.0 + 1e-6
     assert listed >= 40 and repeats == 0, f"{repeats} repeated reads among {listed} candidates"
+    # an unsure head keeps up to ReaderConfig.n_best (10) candidates: 7 of these 12 do
+    assert max(lengths) == reader.cfg.n_best == 10 and sum(n == 10 for n in lengths) >= 5, lengths
