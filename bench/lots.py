@@ -3,7 +3,8 @@
     python bench/lots.py [--detector DIR] [--recognizer DIR] [--n 30] [--seed 606] [--faded] [--close] [--camouflage]
                          [--no-zoom] [--views BY ...] [--extend BY] [--extend-sure P] [--colour-axes N]
                          [--colour-retry-below P] [--no-pool] [--jitter H BY ...] [--jitter-below P]
-                         [--blur F | --soft] [--craft | --cut]
+                         [--glyph-cut] [--blur F | --soft] [--n-best N]
+                         [--craft | --cut]
 
 Scenes per level from ``datasets.lots.render_marking``: markings filling the photo (as in close-ups), markings
 set into a wider 960x540 or 640x480 frame (``in_frame``, as in video stills and scene photos), and markings whose
@@ -28,7 +29,9 @@ sets the (height factor, line heights more at each end) pairs of the boxes an un
 each as ``make_lot_data --soft`` does (``datasets.lots.soften_marking``, drawn from a stream of its own, so the
 scenes are those of the plain run); ``--camouflage`` puts every marking on a surface in woodland camouflage
 (``datasets.lots.camouflage``); ``--close`` crops every photo that the marking fills at its sides to its lines
-(``datasets.lots.framed_close``: the lines whole, the longest reaching the photo's edge).
+(``datasets.lots.framed_close``: the lines whole, the longest reaching the photo's edge); ``--glyph-cut`` crops
+it through its outermost glyphs instead (``datasets.lots.glyph_cut``: up to 0.4 of a glyph lost to the frame,
+the lot still counted whole).
 """
 
 from __future__ import annotations
@@ -51,6 +54,7 @@ from datasets.lots import (  # noqa: E402
     MarkingScene,
     blurred,
     framed_close,
+    glyph_cut,
     in_frame,
     render_marking,
     soften_marking,
@@ -65,7 +69,7 @@ SETTINGS = ("filling", "in frame", "circled")
 
 
 def scene_for(setting: str, rng: np.random.Generator, level: str, *, faded: bool = False,
-              camo: bool | None = None, close: bool = False) -> MarkingScene:
+              camo: bool | None = None, close: bool = False, cut_glyphs: bool = False) -> MarkingScene:
     if setting == "circled":
         lot = LotText(GENERATORS["circled-factory-lot-year"](rng), True, "circled-factory-lot-year")
         scene = render_marking(rng, level=level, lot=lot, faded_end=faded, camo=camo)
@@ -73,6 +77,8 @@ def scene_for(setting: str, rng: np.random.Generator, level: str, *, faded: bool
         scene = render_marking(rng, level=level, faded_end=faded, camo=camo)
     if setting == "in frame":
         return in_frame(scene, rng)
+    if cut_glyphs:
+        return glyph_cut(scene, rng)
     return framed_close(scene, rng) if close else scene
 
 
@@ -114,7 +120,8 @@ def compare_craft(reader: LotReader, a: argparse.Namespace) -> None:
             rng = np.random.default_rng([a.seed, SETTINGS.index(setting), LEVELS.index(level)])
             n_lines, hits, secs = 0, [0, 0], [0.0, 0.0]
             for _ in range(a.n):
-                scene = scene_for(setting, rng, level, faded=a.faded, camo=a.camouflage or None, close=a.close)
+                scene = scene_for(setting, rng, level, faded=a.faded, camo=a.camouflage or None, close=a.close,
+                                  cut_glyphs=a.glyph_cut)
                 n_lines += len(scene.lines)
                 for k, detect in enumerate((reader.detect, craft)):
                     t0 = time.perf_counter()
@@ -169,9 +176,13 @@ def main() -> None:
                     help="pairs: height factor, line heights more at each end (LotReaderConfig.jitter)")
     ap.add_argument("--jitter-below", type=float, default=LotReaderConfig.jitter_below,
                     help="jittered boxes only for lines whose best read's mean character probability is under this")
+    ap.add_argument("--n-best", type=int, default=LotReaderConfig.n_best,
+                    help="candidates kept per line (LotReaderConfig.n_best)")
     ap.add_argument("--craft", action="store_true", help="compare line finding with EasyOCR's CRAFT")
     ap.add_argument("--cut", action="store_true", help="lot lines cut by the frame, with and without the border look")
     ap.add_argument("--faded", action="store_true", help="one end of every lot line faded (datasets.lots.fade_end)")
+    ap.add_argument("--glyph-cut", action="store_true",
+                    help="photos not in a wider frame cropped through their outermost glyphs (datasets.lots.glyph_cut)")
     ap.add_argument("--close", action="store_true", help="photos filled by the marking cropped to its lines")
     ap.add_argument("--camouflage", action="store_true", help="every surface in woodland camouflage")
     softness = ap.add_mutually_exclusive_group()
@@ -184,16 +195,17 @@ def main() -> None:
                           views=tuple(a.views), extend_by=a.extend, extend_sure=a.extend_sure,
                           colour_axes=a.colour_axes,
                           colour_retry_below=a.colour_retry_below, pool=a.pool, jitter_below=a.jitter_below,
-                          jitter=tuple(zip(a.jitter[::2], a.jitter[1::2])))
+                          jitter=tuple(zip(a.jitter[::2], a.jitter[1::2])), n_best=a.n_best)
     reader = LotReader(OnnxNet(load_bundle(a.detector), threads=a.threads),
                        OnnxNet(load_bundle(a.recognizer), threads=a.threads), cfg)
     print(f"detector {a.detector}, recognizer {a.recognizer}, zoom {'off' if a.no_zoom else 'on'}, "
           f"longer views {cfg.views}, extended by {cfg.extend_by} (sure {cfg.extend_sure}), "
           f"colour axes {cfg.colour_axes} (retry below {cfg.colour_retry_below}, pooled {cfg.pool}), "
-          f"jittered boxes {cfg.jitter} (below {cfg.jitter_below}), "
+          f"jittered boxes {cfg.jitter} (below {cfg.jitter_below}), {cfg.n_best} candidates per line, "
           f"{a.n} markings per cell, seed {a.seed}{', lot lines with a faded end' if a.faded else ''}"
           f"{', every surface camouflaged' if a.camouflage else ''}"
           f"{', photos cropped to their lines' if a.close else ''}"
+          f"{', photos cropped through their outermost glyphs' if a.glyph_cut else ''}"
           f"{', every photo softened' if a.soft else ''}{f', blurred by {a.blur} line heights' if a.blur else ''}\n")
     if a.craft:
         compare_craft(reader, a)
@@ -211,7 +223,8 @@ def main() -> None:
             n_lines = hit_lines = tight_lines = exact = nbest = flag = 0
             secs = 0.0
             for _ in range(a.n):
-                scene = scene_for(setting, rng, level, faded=a.faded, camo=a.camouflage or None, close=a.close)
+                scene = scene_for(setting, rng, level, faded=a.faded, camo=a.camouflage or None, close=a.close,
+                                  cut_glyphs=a.glyph_cut)
                 scene = soften_marking(scene, soft_rng) if a.soft else blurred(scene, a.blur)
                 t0 = time.perf_counter()
                 reads = reader.read(scene.rgb)

@@ -360,6 +360,29 @@ def framed_close(scene: MarkingScene, rng: np.random.Generator, *,
     return _columns(scene, a, b)
 
 
+def glyph_width(line: LineTruth) -> float:
+    """A line's mean glyph pitch in pixels: its length over its characters."""
+    return float(np.linalg.norm(line.quad[1] - line.quad[0])) / max(1, len(line.text))
+
+
+def glyph_cut(scene: MarkingScene, rng: np.random.Generator, *, most: float = 0.4,
+              both: float = 0.3) -> MarkingScene:
+    """The photo cropped through its outermost glyphs, as a close-up taken a little too tight: on the right (and,
+    for ``both`` of the photos, on the left) the line reaching farthest loses up to ``most`` of a glyph's width
+    and no line more than ``most`` of its own glyph; the truths keep their whole text, every glyph being more
+    than half in the photo."""
+    ends = [(float(ln.quad[:, 0].min()), float(ln.quad[:, 0].max()), glyph_width(ln)) for ln in scene.lines]
+    far = max(ends, key=lambda e: e[1])
+    b = max(far[1] - rng.uniform(0.2, 1.0) * most * far[2], max(x1 - most * g for _, x1, g in ends))
+    a = 0.0
+    if rng.random() < both:
+        near = min(ends, key=lambda e: e[0])
+        a = min(near[0] + rng.uniform(0.2, 1.0) * most * near[2], min(x0 + most * g for x0, _, g in ends))
+    w = scene.rgb.shape[1]
+    a_px = max(0, math.floor(a))
+    return _columns(scene, a_px, min(w, max(a_px + 8, math.ceil(b))))
+
+
 def tight_photo(scene: MarkingScene, rng: np.random.Generator) -> MarkingScene:
     """``cut_by_frame`` with 8-20 % of the lot line lost on the left and 5-15 % on the right."""
     return cut_by_frame(scene, left=float(rng.uniform(0.08, 0.2)), right=float(rng.uniform(0.05, 0.15)))

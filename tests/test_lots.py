@@ -8,7 +8,17 @@ import numpy as np
 
 from datasets import degrade
 from datasets.lot_text import GENERATORS, sample_lot
-from datasets.lots import blurred, fade_end, framed_close, line_height, render_marking, soften_marking, surface
+from datasets.lots import (
+    blurred,
+    fade_end,
+    framed_close,
+    glyph_cut,
+    glyph_width,
+    line_height,
+    render_marking,
+    soften_marking,
+    surface,
+)
 from model.charset import decode_line, encode_line
 from model.detection.heads import Letterbox
 from model.detection.lines import LineBox, box_of_quad, decode_lines, encode_line_targets, frames
@@ -208,6 +218,27 @@ def test_a_close_framed_photo_keeps_every_line_whole_up_to_its_edges():
         a = int(round(scene.lines[0].quad[0, 0] - close.lines[0].quad[0, 0]))
         assert np.array_equal(close.rgb, scene.rgb[:, a:a + w])
         assert [ln.text for ln in close.lines] == [ln.text for ln in scene.lines]
+
+
+def test_a_glyph_cut_photo_loses_part_of_its_outermost_glyphs_and_no_more():
+    """Cropped through its outermost glyphs: the line reaching farthest right runs past the photo's edge, no line
+    by more than 0.4 of its glyph pitch (on the left only where that side was cut), the pixels and texts
+    are the original ones."""
+    rng = np.random.default_rng(9)
+    cut_left = 0
+    for _ in range(12):
+        scene = render_marking(rng, level="clean")
+        cut = glyph_cut(scene, rng)
+        w = cut.rgb.shape[1]
+        a = int(round(scene.lines[0].quad[0, 0] - cut.lines[0].quad[0, 0]))
+        assert np.array_equal(cut.rgb, scene.rgb[:, a:a + w])
+        assert [ln.text for ln in cut.lines] == [ln.text for ln in scene.lines]
+        beyond = [max(0.0, float(ln.quad[:, 0].max()) - w) / glyph_width(ln) for ln in cut.lines]
+        before = [max(0.0, -float(ln.quad[:, 0].min())) / glyph_width(ln) for ln in cut.lines]
+        assert max(beyond) > 0.0 and max(beyond) <= 0.4 + 1e-3, beyond
+        assert max(before) <= 0.4 + 1e-3, before
+        cut_left += a > 0
+    assert 1 <= cut_left <= 9  # about 30 % of photos are cut on the left too
 
 
 def test_a_lengthened_box_keeps_its_centre_and_gains_line_heights_at_each_end():

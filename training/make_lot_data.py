@@ -13,6 +13,9 @@ gives that line's strip, turned to the true way up; one on no true line gives a 
 (``--false`` of them are kept); one that frames a line only loosely is skipped, its right read unknown.
 ``--close 0.3`` crops 30 % of the photos at their sides to their lines (``datasets.lots.framed_close``: every line
 whole, the longest reaching the photo's edge).
+``--glyph-cut 0.5`` crops half the photos that are neither close-cropped nor in a wider frame through their
+outermost glyphs (``datasets.lots.glyph_cut``: up to 0.4 of a glyph lost to the frame, the target still the whole
+text), as a close-up taken a little too tight shows a line.
 ``--soft 0.5`` leaves half the photos out of focus or low in resolution, then re-compressed
 (``datasets.lots.soften_marking``: a blur of 0.04-0.13 line heights, or lines shrunk to 7-14 pixels high and
 enlarged back), as phone photos taken in a hurry and video stills show markings.
@@ -32,7 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from datasets.lot_text import GENERATORS, LotText
-from datasets.lots import LEVELS, framed_close, in_frame, render_marking, soften_marking
+from datasets.lots import LEVELS, framed_close, glyph_cut, in_frame, render_marking, soften_marking
 from model.detection.heads import letterbox
 from model.detection.lines import LineBox, frames
 from model.lot_reader import LotReader
@@ -97,6 +100,8 @@ def main() -> None:
     ap.add_argument("--faded", type=float, default=0.0, help="share of scenes with one end of the lot line faded")
     ap.add_argument("--close", type=float, default=0.0,
                     help="share of photos cropped at the sides to their lines")
+    ap.add_argument("--glyph-cut", type=float, default=0.0,
+                    help="share of the photos not in a wider frame cropped through their outermost glyphs")
     ap.add_argument("--loose", type=float, default=0.0, help="share of true lines also cut from a longer quad")
     ap.add_argument("--soft", type=float, default=0.0,
                     help="share of photos out of focus or low in resolution (datasets.lots.soften_marking)")
@@ -116,6 +121,8 @@ def main() -> None:
             scene = framed_close(scene, rng)
         elif rng.random() < a.in_frame:
             scene = in_frame(scene, rng)
+        elif a.glyph_cut > 0 and rng.random() < a.glyph_cut:  # (no draw when off, as above)
+            scene = glyph_cut(scene, rng)
         if soft_rng.random() < a.soft:  # a stream of its own: the same scenes with or without --soft
             scene = soften_marking(scene, soft_rng)
         truths = [(line.quad, target_text(line.text, line.circled_factory)) for line in scene.lines]
