@@ -1,9 +1,9 @@
 """Painted lot markings on fresh renders (never the evaluation set): lines found, lot lines read exactly.
 
-    python bench/lots.py [--detector DIR] [--recognizer DIR] [--n 30] [--seed 606] [--faded] [--close] [--camouflage]
+    python bench/lots.py [--detector DIR] [--recognizer DIR] [--n 30] [--seed 606] [--faded] [--camouflage]
                          [--no-zoom] [--views BY ...] [--extend BY] [--extend-sure P] [--colour-axes N]
                          [--colour-retry-below P] [--no-pool] [--jitter H BY ...] [--jitter-below P]
-                         [--glyph-cut] [--blur F | --soft] [--n-best N]
+                         [--close | --glyph-cut] [--blur F | --soft] [--n-best N]
                          [--craft | --cut]
 
 Scenes per level from ``datasets.lots.render_marking``: markings filling the photo (as in close-ups), markings
@@ -181,9 +181,11 @@ def main() -> None:
     ap.add_argument("--craft", action="store_true", help="compare line finding with EasyOCR's CRAFT")
     ap.add_argument("--cut", action="store_true", help="lot lines cut by the frame, with and without the border look")
     ap.add_argument("--faded", action="store_true", help="one end of every lot line faded (datasets.lots.fade_end)")
-    ap.add_argument("--glyph-cut", action="store_true",
-                    help="photos not in a wider frame cropped through their outermost glyphs (datasets.lots.glyph_cut)")
-    ap.add_argument("--close", action="store_true", help="photos filled by the marking cropped to its lines")
+    cropping = ap.add_mutually_exclusive_group()
+    cropping.add_argument("--glyph-cut", action="store_true",
+                          help="photos not in a wider frame cropped through their outermost glyphs "
+                               "(datasets.lots.glyph_cut)")
+    cropping.add_argument("--close", action="store_true", help="photos filled by the marking cropped to its lines")
     ap.add_argument("--camouflage", action="store_true", help="every surface in woodland camouflage")
     softness = ap.add_mutually_exclusive_group()
     softness.add_argument("--blur", type=float, default=0.0,

@@ -8,6 +8,7 @@ import pytest
 from datasets.sampler import Segment
 from datasets.scenes import render_crop, render_frame
 from model.charset import SYMBOL_SEGMENTS, normalise_glyphs
+from model.fusion import cyclic_key
 from model.headstamp_reader import HeadstampReader
 from model.rectify.polar import clock_hour
 
@@ -111,7 +112,6 @@ def test_the_thorough_reader_reads_more_worn_and_obscured_heads(reader):
     191; of seeds 777 and 9090 only 182 -> 183, where recognizer v9 went 174 -> 186); about 1.5 times the time
     per crop."""
     from datasets.scenes import LEVELS
-    from model.fusion import cyclic_key
     from model.pipeline import THOROUGH, MarkingReader
 
     thorough = MarkingReader.from_bundles(threads=2, thorough=True)
@@ -133,8 +133,6 @@ def test_candidates_are_distinct_reads(reader):
     # are one read: their probability mass is pooled into one candidate (model.fusion.cyclic_key), shown as its
     # likeliest form, so the n-best holds distinct reads. Worn renders give unsure heads with many candidates;
     # without the pooling these 12 heads' candidate lists repeat a read 5 times.
-    from model.fusion import cyclic_key
-
     rng = np.random.default_rng(4041)
     repeats = listed = 0
     lengths = []

@@ -42,8 +42,9 @@ def shares(scored: Iterable[tuple[K, float]], n: int,
     if same is not None:
         pooled: dict[Hashable, tuple[K, float]] = {}
         for key, m in sorted(mass.items(), key=lambda kv: -kv[1]):
-            first, acc = pooled.get(same(key), (key, 0.0))
-            pooled[same(key)] = (first, acc + m)
+            group = same(key)
+            first, acc = pooled.get(group, (key, 0.0))
+            pooled[group] = (first, acc + m)
         mass = dict(pooled.values())
     return [(key, m / total) for key, m in sorted(mass.items(), key=lambda kv: -kv[1])[:n]]
 
