@@ -25,8 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from datasets.scenes import LEVELS, Damage, HeadTruth, render_crop  # noqa: E402
 from model.bundle import RECOGNIZER, load_bundle  # noqa: E402
-from model.charset import encode_strip, normalise_glyphs  # noqa: E402
-from model.fusion import cyclic_key  # noqa: E402
+from model.charset import cyclic_key, encode_strip, normalise_glyphs  # noqa: E402
 from model.headstamp_reader import HeadstampReader  # noqa: E402
 from model.recognition.ctc import softmax  # noqa: E402
 from model.recognition.forced import blank_runs_collapsed, ctc_log_likelihood  # noqa: E402

@@ -28,7 +28,7 @@ from bench.fresh_heads import with_fields  # noqa: E402
 from datasets.degrade import soften  # noqa: E402
 from datasets.scenes import LEVELS, render_frame  # noqa: E402
 from model.bundle import RECOGNIZER, load_bundle  # noqa: E402
-from model.fusion import cyclic_key  # noqa: E402
+from model.charset import cyclic_key  # noqa: E402
 from model.headstamp_reader import HeadstampReader, ReaderConfig  # noqa: E402
 from model.pipeline import THOROUGH  # noqa: E402
 from model.runtime import OnnxNet  # noqa: E402

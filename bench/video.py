@@ -26,7 +26,8 @@ from datasets.clips import encode_mp4  # noqa: E402
 from datasets.headstamp import render_head  # noqa: E402
 from datasets.lots import render_marking  # noqa: E402
 from datasets.scenes import _damage_face, background, place_head  # noqa: E402
-from model.fusion import cyclic_key, fuse, merge_tracks, track  # noqa: E402
+from model.charset import cyclic_key  # noqa: E402
+from model.fusion import fuse, merge_tracks, track  # noqa: E402
 from model.pipeline import MarkingReader  # noqa: E402
 from model.video import VideoReader, sighting_of  # noqa: E402
 from model.videoio import SamplingConfig  # noqa: E402

@@ -8,6 +8,7 @@ segments.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Final
 
 DIGITS: Final = "0123456789"
@@ -29,11 +30,21 @@ N_CLASSES: Final = len(CLASSES)
 _UPRIGHT_INDEX: Final = {g: 2 + i for i, g in enumerate(GLYPHS)}
 _TURNED_INDEX: Final = {g: 2 + len(GLYPHS) + i for i, g in enumerate(GLYPHS)}
 SYMBOL_SEGMENTS: Final = frozenset(SYMBOLS) | {"★"}
+SEPARATORS: Final = frozenset("*+.★")  # star and dot separators: often confused with each other, carry no code
 
 
 def normalise_glyphs(text: str) -> str:
     """Map Persian digits to ASCII and Cyrillic look-alikes to Latin; upper-case."""
     return text.translate(TO_ASCII_DIGITS).upper().translate(CYR_TO_LAT)
+
+
+def cyclic_key(segments: Sequence[str]) -> tuple[str, ...]:
+    """Segments normalised, separator-only segments dropped, rotated to their smallest rotation, so reads from
+    different seams (and with a star read as a cross) agree. The NATO ⊕ is kept: it is a code."""
+    segs = [normalise_glyphs(s) for s in segments if s and not set(s) <= SEPARATORS]
+    if not segs:
+        return ()
+    return min(tuple(segs[i:] + segs[:i]) for i in range(len(segs)))
 
 
 def class_index(glyph: str, *, turned: bool) -> int:

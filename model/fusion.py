@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from rapidfuzz.distance import Levenshtein
 
-from model.charset import normalise_glyphs
+from model.charset import SEPARATORS, normalise_glyphs
 from model.consensus import Lattice
 
 FLOOR = 0.2  # added to every frame's probabilities: near a sum of votes, so one confident misread cannot veto
@@ -62,18 +62,6 @@ class FusedRead:
     candidates: tuple[tuple[tuple[str, ...], float], ...]
     evidence: tuple[Sighting, ...]
     char_probs: tuple[tuple[float, ...], ...] = ()  # per segment of ``best``, when fused by character
-
-
-SEPARATORS = frozenset("*+.★")  # star and dot separators: often confused with each other, carry no code
-
-
-def cyclic_key(segments: Sequence[str]) -> tuple[str, ...]:
-    """Segments normalised, separator-only segments dropped, rotated to their smallest rotation, so reads from
-    different seams (and with a star read as a cross) agree. The NATO ⊕ is kept: it is a code."""
-    segs = [normalise_glyphs(s) for s in segments if s and not set(s) <= SEPARATORS]
-    if not segs:
-        return ()
-    return min(tuple(segs[i:] + segs[:i]) for i in range(len(segs)))
 
 
 def _shares_a_read(a: Sighting, b: Sighting) -> bool:

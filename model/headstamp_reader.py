@@ -12,8 +12,8 @@ import cv2
 import numpy as np
 
 from model.bundle import DETECTOR, RECOGNIZER, WEIGHTS_DIR, load_bundle
+from model.charset import cyclic_key
 from model.detection.detector import CaseHeadDetector
-from model.fusion import cyclic_key
 from model.recognition.ctc import beam_search, shares, softmax, to_hypothesis
 from model.recognition.grammar import HeadstampLexicon, aligned, rescore
 from model.recognition.preprocess import strips_to_input

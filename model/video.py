@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from model.fusion import FusedRead, Sighting, cyclic_key, fuse, merge_tracks, track
+from model.charset import cyclic_key
+from model.fusion import FusedRead, Sighting, fuse, merge_tracks, track
 from model.pipeline import MarkingReader
 from model.structures import LineRead, Read
 from model.videoio import Frame, SamplingConfig, sample_frames

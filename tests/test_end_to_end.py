@@ -7,8 +7,7 @@ import pytest
 
 from datasets.sampler import Segment
 from datasets.scenes import render_crop, render_frame
-from model.charset import SYMBOL_SEGMENTS, normalise_glyphs
-from model.fusion import cyclic_key
+from model.charset import SYMBOL_SEGMENTS, cyclic_key, normalise_glyphs
 from model.headstamp_reader import HeadstampReader
 from model.rectify.polar import clock_hour
 
@@ -130,7 +129,7 @@ def test_the_thorough_reader_reads_more_worn_and_obscured_heads(reader):
 
 def test_candidates_are_distinct_reads(reader):
     # Reads that differ only in a separator (a star read as a dot or a cross) or in the segment they start from
-    # are one read: their probability mass is pooled into one candidate (model.fusion.cyclic_key), shown as its
+    # are one read: their probability mass is pooled into one candidate (model.charset.cyclic_key), shown as its
     # likeliest form, so the n-best holds distinct reads. Worn renders give unsure heads with many candidates;
     # without the pooling these 12 heads' candidate lists repeat a read 5 times.
     rng = np.random.default_rng(4041)

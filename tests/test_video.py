@@ -8,7 +8,8 @@ from datasets.clips import encode_mp4
 from datasets.headstamp import render_head
 from datasets.sampler import Segment
 from datasets.scenes import background, place_head
-from model.fusion import Sighting, cyclic_key, fuse, track
+from model.charset import cyclic_key
+from model.fusion import Sighting, fuse, track
 from model.pipeline import MarkingReader
 from model.video import VideoReader
 from model.videoio import SamplingConfig, VideoDecodeError, sample_frames
