@@ -260,18 +260,19 @@ def _warp(rgb: np.ndarray, quads: list[np.ndarray], rng: np.random.Generator, le
 
 def render_marking(rng: np.random.Generator, *, level: str, width: int | None = None, lot: LotText | None = None,
                    nomenclature: str | None = None, overpaint: bool | None = None,
-                   faded_end: bool = False, camo: bool | None = None) -> MarkingScene:
+                   faded_end: bool = False, camo: bool | None = None, varied: bool = False) -> MarkingScene:
     """One marking photo with its lines; ``lot`` and ``nomenclature`` fix those lines (documented cases in
     tests), ``overpaint`` forces (or forbids) an old marking under a new coat of paint, ``faded_end`` fades
-    one end of the lot line (``fade_end``), ``camo`` forces (or forbids) camouflage on the surface."""
+    one end of the lot line (``fade_end``), ``camo`` forces (or forbids) camouflage on the surface, ``varied``
+    composes half the nomenclature and other lines from parts (``datasets.lot_text``)."""
     w = int(width or rng.choice([320, 400, 480, 640]))
     h = int(w * rng.uniform(0.5, 0.8))
-    lot = lot or sample_lot(rng)
+    lot = lot or sample_lot(rng, varied=varied)
     lines: list[tuple[str, bool]] = [(lot.text, lot.circled_factory)]
     if nomenclature or rng.random() < 0.85:
-        lines.insert(0, (nomenclature or sample_nomenclature(rng), False))
+        lines.insert(0, (nomenclature or sample_nomenclature(rng, varied=varied), False))
     for _ in range(int(rng.integers(0, 2))):
-        lines.append((sample_other(rng), False))
+        lines.append((sample_other(rng, varied=varied), False))
     surf = str(rng.choice(list(SURFACES)))
     canvas = surface(h, w, rng, surf, camo=camo)
     bare = np.clip(canvas, 0, 255).astype(np.uint8)
@@ -281,7 +282,7 @@ def render_marking(rng: np.random.Generator, *, level: str, width: int | None = 
     slant = float(rng.uniform(-0.15, 0.35)) if rng.random() < 0.35 else 0.0
     repaint = (level != "clean" and rng.random() < 0.5) if overpaint is None else overpaint
     if repaint:  # an old marking under a new coat of paint
-        old = [(sample_other(rng), False), (sample_lot(rng).text, False)]
+        old = [(sample_other(rng, varied=varied), False), (sample_lot(rng, varied=varied).text, False)]
         old_cover, _ = _paint_layer(h, w, old, rng, stencil=stencil, font_name=font_name, slant=slant)
         canvas = _apply_paint(canvas, old_cover, colour * rng.uniform(0.7, 1.0), rng, 1.0)
         coat = np.array(SURFACES[surf], np.float32) * rng.uniform(0.85, 1.1, 3)

@@ -7,7 +7,16 @@ import cv2
 import numpy as np
 
 from datasets import degrade
-from datasets.lot_text import GENERATORS, sample_lot
+from datasets.lot_text import (
+    GENERATORS,
+    NOMENCLATURE,
+    OTHER_LINES,
+    composed_nomenclature,
+    composed_other,
+    sample_lot,
+    sample_nomenclature,
+    sample_other,
+)
 from datasets.lots import (
     blurred,
     fade_end,
@@ -22,8 +31,10 @@ from datasets.lots import (
 from model.charset import decode_line, encode_line
 from model.detection.heads import Letterbox
 from model.detection.lines import LineBox, box_of_quad, decode_lines, encode_line_targets, frames
-from model.matching.formats import parse_lot
+from model.lot_reader import _label_lot
+from model.matching.formats import is_designation, parse_lot
 from model.rectify.lines import flatten_line, flatten_line_colours, flatten_line_rgb, quad_axes, turn_quad
+from model.structures import LineRead
 from training.make_lot_data import detected_quads
 
 
@@ -313,3 +324,45 @@ def test_soft_strips_are_drawn_only_when_asked(tmp_path, lot_lines):
               for soft in ("0", "1")}
     assert list(shards["0"]["texts"]) == list(shards["1"]["texts"])
     assert not np.array_equal(shards["0"]["pixels"], shards["1"]["pixels"])
+
+
+def test_varied_texts_are_composed_designations_counts_and_factory_year_lots():
+    """``varied`` composes nomenclature that is still never taken for a lot, counts and weights with their own
+    numbers, and lots in the factory/year form with a three-digit factory; without it the lists stay as they
+    were (older seeds' scenes the same)."""
+    rng = np.random.default_rng(3)
+    names = [composed_nomenclature(rng) for _ in range(2000)]
+    assert all(is_designation(t) for t in names)
+    assert len(set(names)) > 800 and any("MM" in t for t in names) and any("9М" in t for t in names)
+    others = [composed_other(rng) for _ in range(500)]
+    assert not any(parse_lot(t).format for t in others) and len(set(others)) > 150
+    for text in names[:50] + others[:50]:
+        assert decode_line(encode_line(text)) == text
+    lots = [sample_lot(rng, varied=True).text for _ in range(3000)]
+    assert any(len(t) == 6 and t[3] == "/" and t.replace("/", "").isdigit() for t in lots)
+    plain = np.random.default_rng(4)
+    assert {sample_nomenclature(plain) for _ in range(300)} <= set(NOMENCLATURE)
+    assert all(t in OTHER_LINES or t.count(".") == 2 for t in (sample_other(plain) for _ in range(300)))  # or a date
+    assert not any(len(t) == 6 and t[3] == "/" for t in (sample_lot(plain).text for _ in range(3000)))
+
+
+def test_the_lot_line_is_still_picked_among_composed_lines():
+    """A lot beside composed nomenclature and counts is labelled the lot (``model.lot_reader._label_lot``)."""
+    rng = np.random.default_rng(5)
+    for _ in range(200):
+        lot = sample_lot(rng, varied=True)
+        texts = [composed_nomenclature(rng), lot.text, composed_other(rng)]
+        reads = [LineRead("text", ((0, 0),) * 4, t, (1.0,) * len(t), (), lot.circled_factory and t == lot.text)
+                 for t in texts]
+        labelled = [r.text for r in _label_lot(reads) if r.kind == "lot"]
+        assert labelled == [lot.text], texts
+
+
+def test_varied_scenes_are_drawn_only_when_asked(tmp_path, lot_lines):
+    """``make_lot_data --varied 1`` puts composed lines into its strips' targets; without it no draw is made."""
+    plain = lot_lines(tmp_path / "plain", "--seed", "9", "--count", "6")
+    varied = lot_lines(tmp_path / "varied", "--seed", "9", "--count", "6", "--varied", "1")
+    listed = set(NOMENCLATURE) | set(OTHER_LINES)
+    assert sum(t in listed for t in varied["texts"]) < sum(t in listed for t in plain["texts"])
+    again = lot_lines(tmp_path / "again", "--seed", "9", "--count", "6", "--varied", "0")
+    assert list(again["texts"]) == list(plain["texts"])

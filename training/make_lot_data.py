@@ -19,6 +19,9 @@ text), as a close-up taken a little too tight shows a line.
 ``--soft 0.5`` leaves half the photos out of focus or low in resolution, then re-compressed
 (``datasets.lots.soften_marking``: a blur of 0.04-0.13 line heights, or lines shrunk to 7-14 pixels high and
 enlarged back), as phone photos taken in a hurry and video stills show markings.
+``--varied 0.5`` composes about half the nomenclature and other lines of half the scenes from parts (calibres,
+designation prefixes and suffixes, counts and weights with any number) and lets their lots take the factory/year
+form with a three-digit factory (``datasets.lot_text``), so that the recognizer reads characters, not listed words.
 ``--faded 0.3`` fades one end of the lot line in 30 % of the scenes (``datasets.lots.fade_end``); ``--loose 0.5``
 also cuts half of the true lines from their jittered quad made 0-1 line heights longer at each end (strips with
 plain or faded ground beyond the text, as a box longer than the line gives; their target is the line's text).
@@ -105,6 +108,9 @@ def main() -> None:
     ap.add_argument("--loose", type=float, default=0.0, help="share of true lines also cut from a longer quad")
     ap.add_argument("--soft", type=float, default=0.0,
                     help="share of photos out of focus or low in resolution (datasets.lots.soften_marking)")
+    ap.add_argument("--varied", type=float, default=0.0,
+                    help="share of scenes whose nomenclature and other lines are partly composed from parts "
+                         "(render_marking(varied=True))")
     a = ap.parse_args()
     rng = np.random.default_rng(a.seed)
     soft_rng = np.random.default_rng([a.seed, 1])
@@ -116,7 +122,8 @@ def main() -> None:
         if rng.random() < a.circled:
             lot = LotText(GENERATORS["circled-factory-lot-year"](rng), True, "circled-factory-lot-year")
         faded = a.faded > 0 and rng.random() < a.faded  # (no draw when off: older seeds' shards stay the same)
-        scene = render_marking(rng, level=level, lot=lot, faded_end=faded)
+        varied = a.varied > 0 and rng.random() < a.varied  # (no draw when off, as above)
+        scene = render_marking(rng, level=level, lot=lot, faded_end=faded, varied=varied)
         if a.close > 0 and rng.random() < a.close:  # (no draw when off: older seeds' shards stay the same)
             scene = framed_close(scene, rng)
         elif rng.random() < a.in_frame:
