@@ -17,7 +17,7 @@ from model.charset import decode_line, encode_line
 from model.detection.heads import letterbox
 from model.detection.lines import LineBox, decode_lines
 from model.matching.confusion import normalise_marking
-from model.matching.formats import is_designation, parse_lot
+from model.matching.formats import is_designation, is_other_line, parse_lot
 from model.recognition.ctc import Beam, beam_search, shares, softmax
 from model.recognition.forced import ctc_align
 from model.recognition.lot_grammar import LotPrior, rescore_line
@@ -332,10 +332,11 @@ def _merge_duplicates(lines: list[LineBox], reads: list[LineRead]) -> list[LineR
 
 def _label_lot(reads: list[LineRead]) -> list[LineRead]:
     """Mark the line most like a lot: one that fits a seeded lot format, else the one richest in digits with
-    a separator; never an item designation or calibre (``9M111M``, ``60MM HE``)."""
+    a separator; never an item designation or calibre (``9M111M``, ``60MM HE``), nor a date, hazard division,
+    UN number, count or weight (``22.7.79``, ``1.2E``, ``UN 0182``, ``6 PCS``)."""
     def rank(r: LineRead) -> tuple:
         digits = sum(c.isdigit() for c in r.text)
-        return (parse_lot(r.text).format is not None, not is_designation(r.text),
+        return (parse_lot(r.text).format is not None, not (is_designation(r.text) or is_other_line(r.text)),
                 digits >= 3 and any(c in r.text for c in "-/ "), digits)
 
     if not reads:

@@ -13,6 +13,7 @@ from datasets.lots import blurred, cut_by_frame, glyph_cut, render_marking
 from model.charset import encode_line
 from model.detection.lines import box_of_quad
 from model.lot_reader import LotReader, LotReaderConfig, _label_lot, extends, in_border, reaches_frame
+from model.matching.formats import is_other_line
 from model.matching.matcher import LotMatcher, line_candidates
 from model.matching.store import Registry, default_url
 from model.pipeline import MarkingReader, _painted_heads, circle_in_line
@@ -236,6 +237,19 @@ def test_a_designation_is_never_taken_for_the_lot():
     assert [r.kind for r in labelled] == ["text", "lot", "text"]
     assert [r.kind for r in _label_lot([line("60MM HE"), line("1 PC")])] == ["text", "text"]
     assert [r.kind for r in _label_lot([line("PG-7VM"), line("12-14-451")])] == ["text", "lot"]
+
+
+def test_dates_hazard_codes_counts_and_weights_are_never_taken_for_the_lot():
+    """A marking whose lot line went unread must not report its date or hazard code as the lot (a false lot
+    would match registry lots and link sightings); beside a lot they stay text lines."""
+    def line(text: str) -> LineRead:
+        return LineRead("text", ((0, 0), (1, 0), (1, 1), (0, 1)), text, (0.9,) * len(text), ())
+
+    for other in ("34.12.93", "22.7.79", "1.2E", "UN 0182", "NSN 1340", "КОЛ. 16 ШТ", "WT 15 KG", "12 PCS"):
+        assert [r.kind for r in _label_lot([line("OG-7V"), line(other)])] == ["text", "text"], other
+        assert [r.kind for r in _label_lot([line(other), line("44/51")])] == ["text", "lot"], other
+    for lot in ("KG-96-10", "12-14-451", "SRB 8702-01", "88/98", "PC-21-49Z"):  # letters of a unit, but lots
+        assert not is_other_line(lot)
 
 
 def test_lines_cut_by_the_frame_are_found(reader):

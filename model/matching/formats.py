@@ -51,6 +51,17 @@ _DESIGNATION = re.compile(r"^\d?[A-ZА-ЯЁ]{1,5}-?\d{1,3}[A-ZА-ЯЁ]{0,3}$")
 _CALIBRE = re.compile(r"\d+(?:[.,]\d+)?\s*(?:MM|ММ|[XХ×]\s*\d{2,3})(?![0-9])|^\d{1,2}[.,]\d{1,2}\s+[A-ZА-ЯЁ]")
 
 
+# Lines a marking carries beside its lot that are never a lot: a date (``22.7.79``), a UN hazard division
+# (``1.1D``), a UN number or stock number (``UN 0182``, ``NSN 1340``), a count or weight (``6 PCS``, ``ВЕС 21 КГ``).
+_OTHER_LINE = re.compile(r"^\d{1,2}\.\d{1,2}\.(?:\d{2}|\d{4})$|^1\.[1-6][A-SN]$|^(?:UN|NSN)\s?\d{4}"
+                         r"|\d\s?(?:KG|КГ|PCS?|ШТ)(?![A-ZА-ЯЁ0-9])")
+
+
+def is_other_line(text: str) -> bool:
+    """Whether a line read is a date, hazard division, UN or stock number, count or weight: never the lot."""
+    return bool(_OTHER_LINE.search(text.strip().upper()))
+
+
 def is_designation(text: str) -> bool:
     """Whether a line read is an item designation or a calibre (``PG-9V``, ``9M111M``, ``60MM HE``,
     ``7.62X39``) rather than a lot: such a line is never taken for the lot."""
