@@ -5,8 +5,8 @@
 By default the nomenclature and other lines come from short fixed lists. With ``varied=True`` (training data,
 ``make_lot_data --varied``) about half of them are instead composed from their parts: calibres in millimetres,
 designations built as the listed ones are (prefix, number, suffix, in one script), counts and weights with any
-number. This keeps a recognizer from learning whole words, so that it does not read a damaged line as the
-nearest listed one (``76/03`` as ``76MM``). Lots also take the factory/year form with a three-digit factory
+number, so that a recognizer learns characters rather than whole words and reads a damaged line less often as
+the nearest listed one (``76/03`` as ``76MM``). Lots also take the factory/year form with a three-digit factory
 (``501/77``, as in the collector-listed Chinese factory/year marks of MARKINGS.md A).
 """
 

@@ -11,7 +11,8 @@
 # lot recognizers v13-v15; every scene as seeds 65 and 66: 30 % circled lots, 40 % in a wider frame, 30 % with a
 # faded end, 20 % cropped close; even seeds cut where the shipped line detector finds the lines, odd seeds from
 # jittered true quads; LOT_SOFT (0.3) of the training photos softened, make_lot_data --soft, as for v16, and
-# LOT_GLYPH_CUT (0.3) of the rest not in a wider frame cut through their outermost glyphs, as for v18).
+# LOT_GLYPH_CUT (0.3) of the rest not in a wider frame cut through their outermost glyphs, as for v18, and
+# LOT_VARIED (0.7) of the scenes with composed nomenclature and other lines, make_lot_data --varied, as for v20).
 # Each "-- NAME INIT LR [ARGS]" is one trainer, writing OUT/NAME (bundle) and
 # OUT/NAME/checkpoint.pt; INIT is a bundle's weights.pt; ARGS go to the trainer (e.g. --channels ... --hidden ...).
 # Renderer seeds run from FIRST_SEED up. WORKERS (12), COUNT, DEVICE (cuda), BATCH (256) and WATCH_MIN training
@@ -38,11 +39,12 @@ render_headstamps() {  # SEED DIR
 lot_scenes="--circled 0.3 --in-frame 0.4 --faded 0.3 --close 0.2 --lines-only"
 lot_soft=${LOT_SOFT:-0.3}  # share of the training photos softened (the held-out lines are not)
 lot_glyph_cut=${LOT_GLYPH_CUT:-0.3}  # ... and of those not in a wider frame, cut through their outermost glyphs
+lot_varied=${LOT_VARIED:-0.7}  # share of the training scenes with composed nomenclature and other lines
 render_lots() {  # SEED DIR
     local cut=""
     (( $1 % 2 == 0 )) && cut=--detected
     python -m training.make_lot_data --seed "$1" --count "$count" $lot_scenes --soft "$lot_soft" \
-        --glyph-cut "$lot_glyph_cut" $cut --out "$2/c$1"
+        --glyph-cut "$lot_glyph_cut" --varied "$lot_varied" $cut --out "$2/c$1"
 }
 case $kind in
     headstamps)
@@ -56,7 +58,7 @@ case $kind in
     *) echo "KIND is headstamps or lots, not $kind" >&2; exit 2 ;;
 esac
 valpid=$!
-export count lot_scenes lot_soft lot_glyph_cut
+export count lot_scenes lot_soft lot_glyph_cut lot_varied
 export -f "render_$kind"
 seq "$first" $(( first + 9999 )) \
     | xargs -P "$workers" -I{} bash -c "render_$kind {} $chunks 2>>$work/render_errors.log" &
