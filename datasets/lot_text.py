@@ -99,7 +99,8 @@ def composed_nomenclature(rng: np.random.Generator) -> str:
         return f"{mm}{'MM' if rng.random() < 0.7 else 'ММ'}{' HE' if rng.random() < 0.3 else ''}"
     script = "cyrillic" if rng.random() < 0.35 else "latin"
     if kind < 0.45:  # ATGM style: 9M111M, 9М113
-        return f"9{'M' if script == 'latin' else 'М'}{_d(rng, 3)}{str(rng.choice(['', SUFFIXES[script][6]]))}"
+        m = "M" if script == "latin" else "М"
+        return f"9{m}{_d(rng, 3)}{rng.choice(['', m])}"
     prefix = str(rng.choice(PREFIXES[script]))
     digits = _d(rng, int(rng.integers(1, 4))).lstrip("0") or str(int(rng.integers(1, 10)))
     hyphen = "-" if rng.random() < 0.8 else ""
