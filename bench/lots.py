@@ -3,7 +3,7 @@
     python bench/lots.py [--detector DIR] [--recognizer DIR] [--n 30] [--seed 606] [--faded] [--camouflage]
                          [--no-zoom] [--views BY ...] [--extend BY] [--extend-sure P] [--colour-axes N]
                          [--colour-retry-below P] [--no-pool] [--jitter H BY ...] [--jitter-below P]
-                         [--close | --glyph-cut] [--blur F | --soft] [--varied] [--n-best N]
+                         [--close | --glyph-cut] [--blur F | --soft] [--varied] [--whole-circles] [--n-best N]
                          [--craft | --cut]
 
 Scenes per level from ``datasets.lots.render_marking``: markings filling the photo (as in close-ups), markings
@@ -30,7 +30,9 @@ sets the (height factor, line heights more at each end) pairs of the boxes an un
 each as ``make_lot_data --soft`` does (``datasets.lots.soften_marking``, drawn from a stream of its own, so the
 scenes are those of the plain run); ``--varied`` draws every scene's texts as ``make_lot_data --varied`` does (half the
 nomenclature and other lines composed from parts, lots also in the factory/year form with a three-digit factory;
-``datasets.lot_text``); ``--camouflage`` puts every marking on a surface in woodland camouflage
+``datasets.lot_text``); ``--whole-circles`` draws the circled lots' double circles whole, round the
+first field and over the lines around it (``make_lot_data --whole-circle``); ``--camouflage`` puts every
+marking on a surface in woodland camouflage
 (``datasets.lots.camouflage``); ``--close`` crops every photo that the marking fills at its sides to its lines
 (``datasets.lots.framed_close``: the lines whole, the longest reaching the photo's edge); ``--glyph-cut`` crops
 it through its outermost glyphs instead (``datasets.lots.glyph_cut``: up to 0.4 of a glyph lost to the frame,
@@ -73,10 +75,11 @@ SETTINGS = ("filling", "in frame", "circled")
 
 def scene_for(setting: str, rng: np.random.Generator, level: str, *, faded: bool = False,
               camo: bool | None = None, close: bool = False, cut_glyphs: bool = False,
-              varied: bool = False) -> MarkingScene:
+              varied: bool = False, whole_circle: bool = False) -> MarkingScene:
     if setting == "circled":
         lot = LotText(GENERATORS["circled-factory-lot-year"](rng), True, "circled-factory-lot-year")
-        scene = render_marking(rng, level=level, lot=lot, faded_end=faded, camo=camo, varied=varied)
+        scene = render_marking(rng, level=level, lot=lot, faded_end=faded, camo=camo, varied=varied,
+                               whole_circle=whole_circle)
     else:
         scene = render_marking(rng, level=level, faded_end=faded, camo=camo, varied=varied)
     if setting == "in frame":
@@ -130,7 +133,7 @@ def compare_craft(reader: LotReader, a: argparse.Namespace) -> None:
             n_lines, hits, secs = 0, [0, 0], [0.0, 0.0]
             for _ in range(a.n):
                 scene = scene_for(setting, rng, level, faded=a.faded, camo=a.camouflage or None, close=a.close,
-                                  cut_glyphs=a.glyph_cut, varied=a.varied)
+                                  cut_glyphs=a.glyph_cut, varied=a.varied, whole_circle=a.whole_circles)
                 n_lines += len(scene.lines)
                 for k, detect in enumerate((reader.detect, craft)):
                     t0 = time.perf_counter()
@@ -197,6 +200,8 @@ def main() -> None:
     cropping.add_argument("--close", action="store_true", help="photos filled by the marking cropped to its lines")
     ap.add_argument("--varied", action="store_true",
                     help="every scene's texts drawn as make_lot_data --varied draws them (datasets.lot_text)")
+    ap.add_argument("--whole-circles", action="store_true",
+                    help="double circles drawn whole, over the lines around them (make_lot_data --whole-circle)")
     ap.add_argument("--camouflage", action="store_true", help="every surface in woodland camouflage")
     softness = ap.add_mutually_exclusive_group()
     softness.add_argument("--blur", type=float, default=0.0,
@@ -220,7 +225,8 @@ def main() -> None:
           f"{', photos cropped to their lines' if a.close else ''}"
           f"{', photos cropped through their outermost glyphs' if a.glyph_cut else ''}"
           f"{', every photo softened' if a.soft else ''}{f', blurred by {a.blur} line heights' if a.blur else ''}"
-          f"{', nomenclature and other lines partly composed (varied)' if a.varied else ''}\n")
+          f"{', nomenclature and other lines partly composed (varied)' if a.varied else ''}"
+          f"{', double circles drawn whole' if a.whole_circles else ''}\n")
     if a.craft:
         compare_craft(reader, a)
         return
@@ -238,7 +244,7 @@ def main() -> None:
             secs = 0.0
             for _ in range(a.n):
                 scene = scene_for(setting, rng, level, faded=a.faded, camo=a.camouflage or None, close=a.close,
-                                  cut_glyphs=a.glyph_cut, varied=a.varied)
+                                  cut_glyphs=a.glyph_cut, varied=a.varied, whole_circle=a.whole_circles)
                 scene = soften_marking(scene, soft_rng) if a.soft else blurred(scene, a.blur)
                 t0 = time.perf_counter()
                 reads = reader.read(scene.rgb)

@@ -147,10 +147,21 @@ def _circle_first_field(mask: np.ndarray, text: str, font_h: int) -> np.ndarray:
     return out
 
 
+def whole_circles(cover: np.ndarray, centre: tuple[float, float], radius: float, thickness: int) -> None:
+    """Paint a double circle (``radius`` and one stroke and a gap further out) onto ``cover``, whole: over the
+    line's neighbours and the surface around it, cut only by the photo's edge."""
+    t = max(1, int(round(thickness)))
+    for rr in (radius, radius + 2 * t + 1):
+        cv2.circle(cover, (int(round(centre[0])), int(round(centre[1]))), int(round(rr)), 1.0, t, cv2.LINE_AA)
+
+
 def _paint_layer(h: int, w: int, lines: list[tuple[str, bool]], rng: np.random.Generator,
-                 *, stencil: bool, font_name: str, slant: float = 0.0) -> tuple[np.ndarray, list[np.ndarray]]:
+                 *, stencil: bool, font_name: str, slant: float = 0.0,
+                 whole: bool = False) -> tuple[np.ndarray, list[np.ndarray]]:
     """Paint coverage (H, W) and each line's quad for lines (text, circled) stacked top to bottom; every line
-    is painted (the stack shrinks to fit the surface)."""
+    is painted (the stack shrinks to fit the surface). A circled line's double circle is drawn within its own
+    band (``_circle_first_field``), or with ``whole`` round its first field over whatever lies around it, 0.9-1.3
+    times as large, the line's quad that of its text alone."""
     cover = np.zeros((h, w), np.float32)
     quads = []
     line_h = int(h / (len(lines) + 1) * rng.uniform(0.45, 0.7))
@@ -160,13 +171,14 @@ def _paint_layer(h: int, w: int, lines: list[tuple[str, bool]], rng: np.random.G
     masks = []
     for text, circled in lines:
         m = slanted(line_mask(text, line_h, rng, stencil=stencil, font_name=font_name), slant)
-        if circled:
+        if circled and not whole:
             m = _circle_first_field(m, text, line_h)
         masks.append(m)
+    grow = [float(rng.uniform(0.9, 1.3)) if circled and whole else 0.0 for _, circled in lines]
     gaps = [int(line_h * rng.uniform(0.25, 0.6)) for _ in masks]
     stack = sum(m.shape[0] for m in masks) + sum(gaps[:-1])
     fit = min(1.0, (h * 0.97 - y) / max(1, stack))  # too tall for the surface: shrink the whole stack
-    for m, gap in zip(masks, gaps):
+    for (text, _), m, gap, scale in zip(lines, masks, gaps, grow):
         f = min(fit, w * 0.94 / m.shape[1])  # and any line too long for it
         if f < 1:
             m = cv2.resize(m, (max(4, int(m.shape[1] * f)), max(4, int(m.shape[0] * f))),
@@ -179,6 +191,10 @@ def _paint_layer(h: int, w: int, lines: list[tuple[str, bool]], rng: np.random.G
         ys, xs = np.nonzero(m > 0.3)
         quads.append(np.array([[x + xs.min(), y + ys.min()], [x + xs.max() + 1, y + ys.min()],
                                [x + xs.max() + 1, y + ys.max() + 1], [x + xs.min(), y + ys.max() + 1]], np.float32))
+        if scale:  # as _circle_first_field sizes it, about the first field's centre
+            frac = (len(text.split("-", 1)[0]) + 0.2) / max(1, len(text))
+            r = max(m.shape[0] * 0.8, m.shape[1] * frac * 0.62) * scale
+            whole_circles(cover, (x + m.shape[1] * frac / 2, y + m.shape[0] / 2), r, line_h * min(f, 1.0) / 10)
         y += m.shape[0] + int(gap * fit)
     return cover, quads
 
@@ -260,11 +276,13 @@ def _warp(rgb: np.ndarray, quads: list[np.ndarray], rng: np.random.Generator, le
 
 def render_marking(rng: np.random.Generator, *, level: str, width: int | None = None, lot: LotText | None = None,
                    nomenclature: str | None = None, overpaint: bool | None = None,
-                   faded_end: bool = False, camo: bool | None = None, varied: bool = False) -> MarkingScene:
+                   faded_end: bool = False, camo: bool | None = None, varied: bool = False,
+                   whole_circle: bool = False) -> MarkingScene:
     """One marking photo with its lines; ``lot`` and ``nomenclature`` fix those lines (documented cases in
     tests), ``overpaint`` forces (or forbids) an old marking under a new coat of paint, ``faded_end`` fades
     one end of the lot line (``fade_end``), ``camo`` forces (or forbids) camouflage on the surface, ``varied``
-    composes half the nomenclature and other lines from parts (``datasets.lot_text``)."""
+    composes half the nomenclature and other lines from parts (``datasets.lot_text``), ``whole_circle`` draws a
+    circled factory code's double circle whole, over the lines around it (``_paint_layer``)."""
     w = int(width or rng.choice([320, 400, 480, 640]))
     h = int(w * rng.uniform(0.5, 0.8))
     lot = lot or sample_lot(rng, varied=varied)
@@ -289,7 +307,8 @@ def render_marking(rng: np.random.Generator, *, level: str, width: int | None = 
         keep, add = 1 - rng.uniform(0.5, 0.9), rng.uniform(0.5, 0.9)
         canvas = canvas * keep + coat * add
         bare = np.clip(bare * keep + coat * add, 0, 255).astype(np.uint8)  # the new coat covers all of it
-    cover, quads = _paint_layer(h, w, lines, rng, stencil=stencil, font_name=font_name, slant=slant)
+    cover, quads = _paint_layer(h, w, lines, rng, stencil=stencil, font_name=font_name, slant=slant,
+                                whole=whole_circle)
     cover = _damage(cover, rng, level)
     lot_k = lines.index((lot.text, lot.circled_factory))
     if faded_end:

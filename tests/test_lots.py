@@ -366,3 +366,25 @@ def test_varied_scenes_are_drawn_only_when_asked(tmp_path, lot_lines):
     assert sum(t in listed for t in varied["texts"]) < sum(t in listed for t in plain["texts"])
     again = lot_lines(tmp_path / "again", "--seed", "9", "--count", "6", "--varied", "0")
     assert list(again["texts"]) == list(plain["texts"])
+
+
+def test_a_whole_double_circle_reaches_over_its_neighbours_and_the_quad_keeps_the_text():
+    """``whole`` draws the circled factory code's double circle round its first field and over the lines around
+    it (as stencilled), the lot's quad that of its text; by default the circle stays in the line's own band."""
+    from datasets.lots import _paint_layer
+
+    lines = [("PG-9V", False), ("10-04-11", True), ("1 PC", False)]
+    heights, outside = {}, {}
+    for whole in (False, True):
+        cover, quads = _paint_layer(300, 400, lines, np.random.default_rng(2), stencil=False,
+                                    font_name="DejaVuSans.ttf", whole=whole)
+        inside = np.zeros(cover.shape, np.uint8)
+        for q in quads:
+            cv2.fillPoly(inside, [q.astype(np.int32)], 1)
+        inside = cv2.dilate(inside, np.ones((5, 5), np.uint8))
+        outside[whole] = float((cover * (1 - inside)).sum())
+        heights[whole] = float(quads[1][2][1] - quads[1][0][1])
+        text_h = float(quads[0][2][1] - quads[0][0][1])
+    assert outside[False] < 1 and outside[True] > 100  # paint beyond every line's quad: the circle's arcs
+    assert heights[True] < 0.8 * heights[False]  # the default quad holds the circle's band, the whole one's not
+    assert abs(heights[True] - text_h) < 0.35 * text_h

@@ -22,6 +22,8 @@ enlarged back), as phone photos taken in a hurry and video stills show markings.
 ``--varied 0.5`` composes about half the nomenclature and other lines of half the scenes from parts (calibres,
 designation prefixes and suffixes, counts and weights with any number) and lets their lots take the factory/year
 form with a three-digit factory (``datasets.lot_text``), so that the recognizer reads characters, not listed words.
+``--whole-circle 0.5`` draws half the scenes' double circles whole, round the first field and over the lines around
+it, as stencilled on real munitions, where by default the circle is kept within its line's own band.
 ``--faded 0.3`` fades one end of the lot line in 30 % of the scenes (``datasets.lots.fade_end``); ``--loose 0.5``
 also cuts half of the true lines from their jittered quad made 0-1 line heights longer at each end (strips with
 plain or faded ground beyond the text, as a box longer than the line gives; their target is the line's text).
@@ -111,6 +113,9 @@ def main() -> None:
     ap.add_argument("--varied", type=float, default=0.0,
                     help="share of scenes whose nomenclature and other lines are partly composed from parts "
                          "(render_marking(varied=True))")
+    ap.add_argument("--whole-circle", type=float, default=0.0,
+                    help="share of scenes whose circled factory code's double circle is drawn whole, over the "
+                         "lines around it (render_marking(whole_circle=True))")
     a = ap.parse_args()
     rng = np.random.default_rng(a.seed)
     soft_rng = np.random.default_rng([a.seed, 1])
@@ -123,7 +128,8 @@ def main() -> None:
             lot = LotText(GENERATORS["circled-factory-lot-year"](rng), True, "circled-factory-lot-year")
         faded = a.faded > 0 and rng.random() < a.faded  # (no draw when off: older seeds' shards stay the same)
         varied = a.varied > 0 and rng.random() < a.varied  # (no draw when off, as above)
-        scene = render_marking(rng, level=level, lot=lot, faded_end=faded, varied=varied)
+        whole = a.whole_circle > 0 and rng.random() < a.whole_circle  # (no draw when off, as above)
+        scene = render_marking(rng, level=level, lot=lot, faded_end=faded, varied=varied, whole_circle=whole)
         if a.close > 0 and rng.random() < a.close:  # (no draw when off: older seeds' shards stay the same)
             scene = framed_close(scene, rng)
         elif rng.random() < a.in_frame:
