@@ -30,8 +30,9 @@ sets the (height factor, line heights more at each end) pairs of the boxes an un
 each as ``make_lot_data --soft`` does (``datasets.lots.soften_marking``, drawn from a stream of its own, so the
 scenes are those of the plain run); ``--varied`` draws every scene's texts as ``make_lot_data --varied`` does (half the
 nomenclature and other lines composed from parts, lots also in the factory/year form with a three-digit factory;
-``datasets.lot_text``); ``--whole-circles`` draws the circled lots' double circles whole, round the
-first field and over the lines around it (``make_lot_data --whole-circle``); ``--camouflage`` puts every
+``datasets.lot_text``); ``--whole-circles`` draws the double circles of the circled scenes' lots whole,
+round the first field and over the lines around it (``make_lot_data --whole-circle``; a circled lot drawn in the
+other scenes keeps the default circle); ``--camouflage`` puts every
 marking on a surface in woodland camouflage
 (``datasets.lots.camouflage``); ``--close`` crops every photo that the marking fills at its sides to its lines
 (``datasets.lots.framed_close``: the lines whole, the longest reaching the photo's edge); ``--glyph-cut`` crops
@@ -201,7 +202,8 @@ def main() -> None:
     ap.add_argument("--varied", action="store_true",
                     help="every scene's texts drawn as make_lot_data --varied draws them (datasets.lot_text)")
     ap.add_argument("--whole-circles", action="store_true",
-                    help="double circles drawn whole, over the lines around them (make_lot_data --whole-circle)")
+                    help="the circled scenes' double circles drawn whole, over the lines around them "
+                         "(make_lot_data --whole-circle)")
     ap.add_argument("--camouflage", action="store_true", help="every surface in woodland camouflage")
     softness = ap.add_mutually_exclusive_group()
     softness.add_argument("--blur", type=float, default=0.0,

@@ -133,26 +133,28 @@ def line_mask(text: str, height_px: int, rng: np.random.Generator, *, stencil: b
     return mask
 
 
-def _circle_first_field(mask: np.ndarray, text: str, font_h: int) -> np.ndarray:
-    """Pad the line and draw a double circle around its first field (up to the first '-')."""
-    pad = int(font_h * 0.5)
-    out = np.pad(mask, ((pad, pad), (pad, 0)))
-    first = text.split("-", 1)[0]
-    frac = (len(first) + 0.2) / max(1, len(text))
-    cx, cy = pad + int(mask.shape[1] * frac / 2), out.shape[0] // 2
-    r = int(max(mask.shape[0] * 0.8, mask.shape[1] * frac * 0.62))
-    t = max(1, font_h // 10)
-    for rr in (r, r + 2 * t + 1):
-        cv2.circle(out, (cx, cy), rr, 1.0, t, cv2.LINE_AA)
-    return out
+def first_field_circle(text: str, width: float, height: float) -> tuple[float, float]:
+    """Where a circled factory code's circle sits on a line ``width`` x ``height`` of ``text``: its centre's
+    distance from the line's left end (the middle of the first field, up to the first '-') and its radius."""
+    frac = (len(text.split("-", 1)[0]) + 0.2) / max(1, len(text))
+    return width * frac / 2, max(height * 0.8, width * frac * 0.62)
 
 
-def whole_circles(cover: np.ndarray, centre: tuple[float, float], radius: float, thickness: int) -> None:
-    """Paint a double circle (``radius`` and one stroke and a gap further out) onto ``cover``, whole: over the
-    line's neighbours and the surface around it, cut only by the photo's edge."""
+def double_circle(cover: np.ndarray, centre: tuple[float, float], radius: float, thickness: float) -> None:
+    """Paint a double circle (``radius`` and one stroke and a gap further out) onto ``cover``, cut only by its
+    edges."""
     t = max(1, int(round(thickness)))
     for rr in (radius, radius + 2 * t + 1):
         cv2.circle(cover, (int(round(centre[0])), int(round(centre[1]))), int(round(rr)), 1.0, t, cv2.LINE_AA)
+
+
+def _circle_first_field(mask: np.ndarray, text: str, font_h: int) -> np.ndarray:
+    """Pad the line and draw a double circle around its first field, within the padded band."""
+    pad = int(font_h * 0.5)
+    out = np.pad(mask, ((pad, pad), (pad, 0)))
+    dx, r = first_field_circle(text, mask.shape[1], mask.shape[0])
+    double_circle(out, (pad + int(dx), out.shape[0] // 2), int(r), max(1, font_h // 10))
+    return out
 
 
 def _paint_layer(h: int, w: int, lines: list[tuple[str, bool]], rng: np.random.Generator,
@@ -191,10 +193,9 @@ def _paint_layer(h: int, w: int, lines: list[tuple[str, bool]], rng: np.random.G
         ys, xs = np.nonzero(m > 0.3)
         quads.append(np.array([[x + xs.min(), y + ys.min()], [x + xs.max() + 1, y + ys.min()],
                                [x + xs.max() + 1, y + ys.max() + 1], [x + xs.min(), y + ys.max() + 1]], np.float32))
-        if scale:  # as _circle_first_field sizes it, about the first field's centre
-            frac = (len(text.split("-", 1)[0]) + 0.2) / max(1, len(text))
-            r = max(m.shape[0] * 0.8, m.shape[1] * frac * 0.62) * scale
-            whole_circles(cover, (x + m.shape[1] * frac / 2, y + m.shape[0] / 2), r, line_h * min(f, 1.0) / 10)
+        if scale:  # whole, over the lines around it
+            dx, r = first_field_circle(text, m.shape[1], m.shape[0])
+            double_circle(cover, (x + dx, y + m.shape[0] / 2), r * scale, line_h * min(f, 1.0) / 10)
         y += m.shape[0] + int(gap * fit)
     return cover, quads
 
