@@ -140,12 +140,13 @@ def first_field_circle(text: str, width: float, height: float) -> tuple[float, f
     return width * frac / 2, max(height * 0.8, width * frac * 0.62)
 
 
-def double_circle(cover: np.ndarray, centre: tuple[float, float], radius: float, thickness: float) -> None:
+def double_circle(cover: np.ndarray, centre: tuple[float, float], radius: float, thickness: float) -> float:
     """Paint a double circle (``radius`` and one stroke and a gap further out) onto ``cover``, cut only by its
-    edges."""
+    edges; returns how far from the centre its outer stroke reaches."""
     t = max(1, int(round(thickness)))
     for rr in (radius, radius + 2 * t + 1):
         cv2.circle(cover, (int(round(centre[0])), int(round(centre[1]))), int(round(rr)), 1.0, t, cv2.LINE_AA)
+    return round(radius + 2 * t + 1) + (t + 1) / 2
 
 
 def _circle_first_field(mask: np.ndarray, text: str, font_h: int) -> np.ndarray:
@@ -163,7 +164,8 @@ def _paint_layer(h: int, w: int, lines: list[tuple[str, bool]], rng: np.random.G
     """Paint coverage (H, W) and each line's quad for lines (text, circled) stacked top to bottom; every line
     is painted (the stack shrinks to fit the surface). A circled line's double circle is drawn within its own
     band (``_circle_first_field``), or with ``whole`` round its first field over whatever lies around it, 0.9-1.3
-    times as large, the line's quad that of its text alone."""
+    times as large, the line's quad then holding the circle's band as the default's does (from the circle's outer
+    arc, half a line height above and below the text), so that the circle is read with its line."""
     cover = np.zeros((h, w), np.float32)
     quads = []
     line_h = int(h / (len(lines) + 1) * rng.uniform(0.45, 0.7))
@@ -191,11 +193,15 @@ def _paint_layer(h: int, w: int, lines: list[tuple[str, bool]], rng: np.random.G
         y = min(y, h - m.shape[0])
         cover[y:y + m.shape[0], x:x + m.shape[1]] = np.maximum(cover[y:y + m.shape[0], x:x + m.shape[1]], m)
         ys, xs = np.nonzero(m > 0.3)
-        quads.append(np.array([[x + xs.min(), y + ys.min()], [x + xs.max() + 1, y + ys.min()],
-                               [x + xs.max() + 1, y + ys.max() + 1], [x + xs.min(), y + ys.max() + 1]], np.float32))
-        if scale:  # whole, over the lines around it
+        left, right, top, bottom = x + xs.min(), x + xs.max() + 1, y + ys.min(), y + ys.max() + 1
+        if scale:  # whole, over the lines around it; the quad holds the circle's band, as the default's does:
+            # from its outer arc, half a line height above and below the text
             dx, r = first_field_circle(text, m.shape[1], m.shape[0])
-            double_circle(cover, (x + dx, y + m.shape[0] / 2), r * scale, line_h * min(f, 1.0) / 10)
+            reach = double_circle(cover, (x + dx, y + m.shape[0] / 2), r * scale, line_h * min(f, 1.0) / 10)
+            left, right = max(0, min(left, x + dx - reach)), min(w, max(right, x + dx + reach))
+            pad = line_h * min(f, 1.0) / 2
+            top, bottom = max(0, top - pad), min(h, bottom + pad)
+        quads.append(np.array([[left, top], [right, top], [right, bottom], [left, bottom]], np.float32))
         y += m.shape[0] + int(gap * fit)
     return cover, quads
 

@@ -368,9 +368,10 @@ def test_varied_scenes_are_drawn_only_when_asked(tmp_path, lot_lines):
     assert list(again["texts"]) == list(plain["texts"])
 
 
-def test_a_whole_double_circle_reaches_over_its_neighbours_and_the_quad_keeps_the_text():
+def test_a_whole_double_circle_reaches_over_its_neighbours_and_the_quad_holds_its_band():
     """``whole`` draws the circled factory code's double circle round its first field and over the lines around
-    it (as stencilled), the lot's quad that of its text; by default the circle stays in the line's own band."""
+    it (as stencilled), the lot's quad holding the circle's band from its outer arc on, half a line height above
+    and below the text, as the default's quad holds its own circle, which stays within the line's band."""
     from datasets.lots import _paint_layer
 
     lines = [("PG-9V", False), ("10-04-11", True), ("1 PC", False)]
@@ -378,6 +379,13 @@ def test_a_whole_double_circle_reaches_over_its_neighbours_and_the_quad_keeps_th
     for whole in (False, True):
         cover, quads = _paint_layer(300, 400, lines, np.random.default_rng(2), stencil=False,
                                     font_name="DejaVuSans.ttf", whole=whole)
+        if whole:  # the circle's ink, beyond the other lines' quads, lies within the lot quad's columns
+            others = np.zeros(cover.shape, np.uint8)
+            for q in (quads[0], quads[2]):
+                cv2.fillPoly(others, [q.astype(np.int32)], 1)
+            cols = np.nonzero(((cover > 0.3) & (cv2.dilate(others, np.ones((5, 5), np.uint8)) == 0)).any(0))[0]
+            assert quads[1][0][0] <= cols.min() + 1 and cols.max() <= quads[1][1][0]
+            assert quads[1][0][0] < quads[0][0][0]  # the circle reaches left of the nomenclature's text
         inside = np.zeros(cover.shape, np.uint8)
         for q in quads:
             cv2.fillPoly(inside, [q.astype(np.int32)], 1)
@@ -386,5 +394,5 @@ def test_a_whole_double_circle_reaches_over_its_neighbours_and_the_quad_keeps_th
         heights[whole] = float(quads[1][2][1] - quads[1][0][1])
         text_h = float(quads[0][2][1] - quads[0][0][1])
     assert outside[False] < 1 and outside[True] > 100  # paint beyond every line's quad: the circle's arcs
-    assert heights[True] < 0.8 * heights[False]  # the default quad holds the circle's band, the whole one's not
-    assert abs(heights[True] - text_h) < 0.35 * text_h
+    assert abs(heights[True] - heights[False]) < 0.25 * heights[False]  # each quad holds its circle's band
+    assert abs(heights[True] - 2 * text_h) < 0.35 * text_h

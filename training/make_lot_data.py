@@ -23,7 +23,8 @@ enlarged back), as phone photos taken in a hurry and video stills show markings.
 designation prefixes and suffixes, counts and weights with any number) and lets their lots take the factory/year
 form with a three-digit factory (``datasets.lot_text``), so that the recognizer reads characters, not listed words.
 ``--whole-circle 0.5`` draws half the scenes' double circles whole, round the first field and over the lines around
-it, as stencilled on real munitions, where by default the circle is kept within its line's own band.
+it, as stencilled on real munitions, where by default the circle is kept within its line's own band; either way
+the line's quad holds the circle's band (from its outer arc, half a line height above and below the text).
 ``--faded 0.3`` fades one end of the lot line in 30 % of the scenes (``datasets.lots.fade_end``); ``--loose 0.5``
 also cuts half of the true lines from their jittered quad made 0-1 line heights longer at each end (strips with
 plain or faded ground beyond the text, as a box longer than the line gives; their target is the line's text).
