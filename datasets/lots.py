@@ -149,9 +149,12 @@ def double_circle(cover: np.ndarray, centre: tuple[float, float], radius: float,
     return round(radius + 2 * t + 1) + (t + 1) / 2
 
 
+CIRCLE_BAND = 0.5  # a circled line's quad reaches this many line heights above and below its text
+
+
 def _circle_first_field(mask: np.ndarray, text: str, font_h: int) -> np.ndarray:
     """Pad the line and draw a double circle around its first field, within the padded band."""
-    pad = int(font_h * 0.5)
+    pad = int(font_h * CIRCLE_BAND)
     out = np.pad(mask, ((pad, pad), (pad, 0)))
     dx, r = first_field_circle(text, mask.shape[1], mask.shape[0])
     double_circle(out, (pad + int(dx), out.shape[0] // 2), int(r), max(1, font_h // 10))
@@ -195,12 +198,12 @@ def _paint_layer(h: int, w: int, lines: list[tuple[str, bool]], rng: np.random.G
         ys, xs = np.nonzero(m > 0.3)
         left, right, top, bottom = x + xs.min(), x + xs.max() + 1, y + ys.min(), y + ys.max() + 1
         if scale:  # whole, over the lines around it; the quad holds the circle's band, as the default's does:
-            # from its outer arc, half a line height above and below the text
+            # from its outer arc, CIRCLE_BAND line heights above and below the text
             dx, r = first_field_circle(text, m.shape[1], m.shape[0])
-            reach = double_circle(cover, (x + dx, y + m.shape[0] / 2), r * scale, line_h * min(f, 1.0) / 10)
+            drawn_h = line_h * min(f, 1.0)
+            reach = double_circle(cover, (x + dx, y + m.shape[0] / 2), r * scale, drawn_h / 10)
             left, right = max(0, min(left, x + dx - reach)), min(w, max(right, x + dx + reach))
-            pad = line_h * min(f, 1.0) / 2
-            top, bottom = max(0, top - pad), min(h, bottom + pad)
+            top, bottom = max(0, top - drawn_h * CIRCLE_BAND), min(h, bottom + drawn_h * CIRCLE_BAND)
         quads.append(np.array([[left, top], [right, top], [right, bottom], [left, bottom]], np.float32))
         y += m.shape[0] + int(gap * fit)
     return cover, quads
