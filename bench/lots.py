@@ -3,8 +3,8 @@
     python bench/lots.py [--detector DIR] [--recognizer DIR] [--n 30] [--seed 606] [--faded] [--camouflage]
                          [--no-zoom] [--views BY ...] [--extend BY] [--extend-sure P] [--colour-axes N]
                          [--colour-retry-below P] [--no-pool] [--jitter H BY ...] [--jitter-below P]
-                         [--close | --glyph-cut] [--blur F | --soft] [--varied] [--whole-circles] [--n-best N]
-                         [--craft | --cut]
+                         [--close | --glyph-cut] [--blur F | --soft] [--varied] [--whole-circles] [--more-fonts]
+                         [--n-best N] [--craft | --cut]
 
 Scenes per level from ``datasets.lots.render_marking``: markings filling the photo (as in close-ups), markings
 set into a wider 960x540 or 640x480 frame (``in_frame``, as in video stills and scene photos), and markings whose
@@ -32,7 +32,8 @@ scenes are those of the plain run); ``--varied`` draws every scene's texts as ``
 nomenclature and other lines composed from parts, lots also in the factory/year form with a three-digit factory;
 ``datasets.lot_text``); ``--whole-circles`` draws the double circles of the circled scenes' lots whole,
 round the first field and over the lines around it (``make_lot_data --whole-circle``; a circled lot drawn in the
-other scenes keeps the default circle); ``--camouflage`` puts every
+other scenes keeps the default circle); ``--more-fonts`` draws every scene's lines from twice as many typefaces
+(``make_lot_data --more-fonts``: Liberation's too); ``--camouflage`` puts every
 marking on a surface in woodland camouflage
 (``datasets.lots.camouflage``); ``--close`` crops every photo that the marking fills at its sides to its lines
 (``datasets.lots.framed_close``: the lines whole, the longest reaching the photo's edge); ``--glyph-cut`` crops
@@ -76,13 +77,13 @@ SETTINGS = ("filling", "in frame", "circled")
 
 def scene_for(setting: str, rng: np.random.Generator, level: str, *, faded: bool = False,
               camo: bool | None = None, close: bool = False, cut_glyphs: bool = False,
-              varied: bool = False, whole_circle: bool = False) -> MarkingScene:
+              varied: bool = False, whole_circle: bool = False, more_fonts: bool = False) -> MarkingScene:
     if setting == "circled":
         lot = LotText(GENERATORS["circled-factory-lot-year"](rng), True, "circled-factory-lot-year")
         scene = render_marking(rng, level=level, lot=lot, faded_end=faded, camo=camo, varied=varied,
-                               whole_circle=whole_circle)
+                               whole_circle=whole_circle, more_fonts=more_fonts)
     else:
-        scene = render_marking(rng, level=level, faded_end=faded, camo=camo, varied=varied)
+        scene = render_marking(rng, level=level, faded_end=faded, camo=camo, varied=varied, more_fonts=more_fonts)
     if setting == "in frame":
         return in_frame(scene, rng)
     if cut_glyphs:
@@ -134,7 +135,8 @@ def compare_craft(reader: LotReader, a: argparse.Namespace) -> None:
             n_lines, hits, secs = 0, [0, 0], [0.0, 0.0]
             for _ in range(a.n):
                 scene = scene_for(setting, rng, level, faded=a.faded, camo=a.camouflage or None, close=a.close,
-                                  cut_glyphs=a.glyph_cut, varied=a.varied, whole_circle=a.whole_circles)
+                                  cut_glyphs=a.glyph_cut, varied=a.varied, whole_circle=a.whole_circles,
+                                  more_fonts=a.more_fonts)
                 n_lines += len(scene.lines)
                 for k, detect in enumerate((reader.detect, craft)):
                     t0 = time.perf_counter()
@@ -204,6 +206,8 @@ def main() -> None:
     ap.add_argument("--whole-circles", action="store_true",
                     help="the circled scenes' double circles drawn whole, over the lines around them "
                          "(make_lot_data --whole-circle)")
+    ap.add_argument("--more-fonts", action="store_true",
+                    help="lines drawn from twice as many typefaces (make_lot_data --more-fonts)")
     ap.add_argument("--camouflage", action="store_true", help="every surface in woodland camouflage")
     softness = ap.add_mutually_exclusive_group()
     softness.add_argument("--blur", type=float, default=0.0,
@@ -228,7 +232,8 @@ def main() -> None:
           f"{', photos cropped through their outermost glyphs' if a.glyph_cut else ''}"
           f"{', every photo softened' if a.soft else ''}{f', blurred by {a.blur} line heights' if a.blur else ''}"
           f"{', nomenclature and other lines partly composed (varied)' if a.varied else ''}"
-          f"{', double circles drawn whole' if a.whole_circles else ''}\n")
+          f"{', double circles drawn whole' if a.whole_circles else ''}"
+          f"{', lines drawn from twice as many typefaces' if a.more_fonts else ''}\n")
     if a.craft:
         compare_craft(reader, a)
         return
@@ -246,7 +251,8 @@ def main() -> None:
             secs = 0.0
             for _ in range(a.n):
                 scene = scene_for(setting, rng, level, faded=a.faded, camo=a.camouflage or None, close=a.close,
-                                  cut_glyphs=a.glyph_cut, varied=a.varied, whole_circle=a.whole_circles)
+                                  cut_glyphs=a.glyph_cut, varied=a.varied, whole_circle=a.whole_circles,
+                                  more_fonts=a.more_fonts)
                 scene = soften_marking(scene, soft_rng) if a.soft else blurred(scene, a.blur)
                 t0 = time.perf_counter()
                 reads = reader.read(scene.rgb)

@@ -54,8 +54,20 @@ def persian_font_paths() -> tuple[str, ...]:
     return tuple(sorted(str(p) for p in PERSIAN_FONT_DIR.glob("*.ttf")))
 
 
-def fonts_for(text: str) -> list[str]:
+@functools.lru_cache(maxsize=1)
+def extra_font_paths() -> tuple[str, ...]:
+    """Typefaces drawn only when a renderer names them (``datasets.lots.MORE_FONT_NAMES``), never in the pools
+    the default draws pick from: Roboto from the ``font-roboto`` package (Apache 2.0; ``[dev]``), when installed."""
+    try:
+        import font_roboto
+    except ImportError:
+        return ()
+    return tuple(sorted(glob.glob(os.path.join(font_roboto.font_directory, "Roboto-*.ttf"))))
+
+
+def fonts_for(text: str, *, extra: bool = False) -> list[str]:
     """Fonts that cover every non-space character of ``text``; text in Persian digits may also get the
-    bundled Arabic-script families."""
+    bundled Arabic-script families, and ``extra`` adds :func:`extra_font_paths` at the end."""
     pool = font_paths() + (persian_font_paths() if set(text) & set(PERSIAN_DIGITS) else ())
+    pool += extra_font_paths() if extra else ()
     return [p for p in pool if all(covers(p, g) for g in set(text) - {" "})]

@@ -29,6 +29,13 @@ PAINTS = {"yellow": (225, 200, 60), "white": (230, 230, 220), "black": (30, 30, 
 STENCIL_BRIDGED = set("0OQDB869APR4ОДВРАБ")
 FONT_NAMES = ("DejaVuSans-Bold.ttf", "DejaVuSansCondensed-Bold.ttf", "DejaVuSansMono-Bold.ttf", "DejaVuSans.ttf",
               "DejaVuSerif-Bold.ttf")
+# typefaces of other designs, drawn by ``render_marking(more_fonts=True)``: Liberation (Arial, Arial Narrow, Courier
+# and Times metrics) and Roboto (``datasets.fonts.extra_font_paths``), whose 1 has no foot where every DejaVu and
+# Liberation 1 stands on one, as many stencils' 1 does not
+MORE_STENCIL_FONTS = ("Roboto-Bold.ttf", "Roboto-Black.ttf", "LiberationSans-Bold.ttf",
+                      "LiberationSansNarrow-Bold.ttf", "LiberationMono-Bold.ttf")
+MORE_FONT_NAMES = MORE_STENCIL_FONTS + ("Roboto-Medium.ttf", "Roboto-Regular.ttf", "LiberationSans-Regular.ttf",
+                                        "LiberationSerif-Bold.ttf", "DejaVuSansCondensed.ttf")
 
 
 @dataclass(frozen=True)
@@ -117,7 +124,7 @@ def _stencil(mask: np.ndarray, text: str, x_edges: list[tuple[int, int]], rng: n
 def line_mask(text: str, height_px: int, rng: np.random.Generator, *, stencil: bool,
               font_name: str) -> np.ndarray:
     """(H, W) float32 coverage of ``text`` in a font of cap height about ``height_px``."""
-    paths = [p for p in fonts_for(text) if p.endswith(font_name)] or fonts_for(text)
+    paths = [p for p in fonts_for(text, extra=True) if p.endswith(f"/{font_name}")] or fonts_for(text)
     font = load(paths[0], max(8, int(height_px * 1.35)))
     left, top, right, bottom = font.getbbox(text)
     im = Image.new("L", (right - left + 4, bottom - top + 4), 0)
@@ -287,12 +294,13 @@ def _warp(rgb: np.ndarray, quads: list[np.ndarray], rng: np.random.Generator, le
 def render_marking(rng: np.random.Generator, *, level: str, width: int | None = None, lot: LotText | None = None,
                    nomenclature: str | None = None, overpaint: bool | None = None,
                    faded_end: bool = False, camo: bool | None = None, varied: bool = False,
-                   whole_circle: bool = False) -> MarkingScene:
+                   whole_circle: bool = False, more_fonts: bool = False) -> MarkingScene:
     """One marking photo with its lines; ``lot`` and ``nomenclature`` fix those lines (documented cases in
     tests), ``overpaint`` forces (or forbids) an old marking under a new coat of paint, ``faded_end`` fades
     one end of the lot line (``fade_end``), ``camo`` forces (or forbids) camouflage on the surface, ``varied``
     composes half the nomenclature and other lines from parts (``datasets.lot_text``), ``whole_circle`` draws a
-    circled factory code's double circle whole, over the lines around it (``_paint_layer``)."""
+    circled factory code's double circle whole, over the lines around it (``_paint_layer``), ``more_fonts`` draws the
+    lines from twice as many typefaces (:data:`MORE_FONT_NAMES` too)."""
     w = int(width or rng.choice([320, 400, 480, 640]))
     h = int(w * rng.uniform(0.5, 0.8))
     lot = lot or sample_lot(rng, varied=varied)
@@ -305,7 +313,10 @@ def render_marking(rng: np.random.Generator, *, level: str, width: int | None = 
     canvas = surface(h, w, rng, surf, camo=camo)
     bare = np.clip(canvas, 0, 255).astype(np.uint8)
     stencil = rng.random() < 0.6
-    font_name = str(rng.choice(FONT_NAMES[:3] if stencil else FONT_NAMES))
+    if more_fonts:
+        font_name = str(rng.choice(FONT_NAMES[:3] + MORE_STENCIL_FONTS if stencil else FONT_NAMES + MORE_FONT_NAMES))
+    else:  # (the default draws as before, so that older seeds render the same)
+        font_name = str(rng.choice(FONT_NAMES[:3] if stencil else FONT_NAMES))
     colour = np.array(PAINTS[str(rng.choice(list(PAINTS)))], np.float32) * rng.uniform(0.85, 1.1, 3)
     slant = float(rng.uniform(-0.15, 0.35)) if rng.random() < 0.35 else 0.0
     repaint = (level != "clean" and rng.random() < 0.5) if overpaint is None else overpaint

@@ -396,3 +396,35 @@ def test_a_whole_double_circle_reaches_over_its_neighbours_and_the_quad_holds_it
     assert outside[False] < 1 and outside[True] > 100  # paint beyond every line's quad: the circle's arcs
     assert abs(heights[True] - heights[False]) < 0.25 * heights[False]  # each quad holds its circle's band
     assert abs(heights[True] - 2 * text_h) < 0.35 * text_h
+
+
+def test_more_fonts_draw_footless_ones_and_only_when_asked(tmp_path, lot_lines, monkeypatch):
+    """``render_marking(more_fonts=True)`` also draws the Liberation and Roboto faces (Roboto's 1 has no foot where
+    every DejaVu and Liberation 1 stands on one); ``make_lot_data --more-fonts 0`` makes no draw, so older seeds'
+    shards stay the same."""
+    import datasets.lots as lots
+
+    def bottom_over_stem(font_name: str) -> float:  # ink across the 1's bottom row over its stem's width
+        m = lots.line_mask("1", 60, np.random.default_rng(0), stencil=False, font_name=font_name) > 0.5
+        rows = m[m.any(1)]
+        return rows[-2].sum() / rows[len(rows) // 2].sum()
+
+    assert bottom_over_stem("DejaVuSans-Bold.ttf") > 2.5 and bottom_over_stem("LiberationSans-Bold.ttf") > 2.5
+    assert bottom_over_stem("Roboto-Bold.ttf") < 1.3
+    drawn: dict[bool, set[str]] = {False: set(), True: set()}
+    real_mask = lots.line_mask
+    for more in (False, True):
+        def spy(*args, font_name: str, more: bool = more, **kw):
+            drawn[more].add(font_name)
+            return real_mask(*args, font_name=font_name, **kw)
+        monkeypatch.setattr(lots, "line_mask", spy)
+        for seed in range(24):
+            render_marking(np.random.default_rng(seed), level="clean", width=320, more_fonts=more)
+    assert drawn[False] <= set(lots.FONT_NAMES)
+    assert {"Roboto-Bold.ttf", "LiberationSans-Bold.ttf"} <= drawn[True] <= set(lots.FONT_NAMES + lots.MORE_FONT_NAMES)
+    monkeypatch.undo()
+    plain = lot_lines(tmp_path / "plain", "--seed", "9", "--count", "6")
+    off = lot_lines(tmp_path / "off", "--seed", "9", "--count", "6", "--more-fonts", "0")
+    more = lot_lines(tmp_path / "more", "--seed", "9", "--count", "6", "--more-fonts", "1")
+    assert np.array_equal(off["pixels"], plain["pixels"]) and list(off["texts"]) == list(plain["texts"])
+    assert more["pixels"].shape != plain["pixels"].shape or not np.array_equal(more["pixels"], plain["pixels"])

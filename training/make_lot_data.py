@@ -25,6 +25,8 @@ form with a three-digit factory (``datasets.lot_text``), so that the recognizer 
 ``--whole-circle 0.5`` draws half the scenes' double circles whole, round the first field and over the lines around
 it, as stencilled on real munitions, where by default the circle is kept within its line's own band; either way
 the line's quad holds the circle's band (from its outer arc, half a line height above and below the text).
+``--more-fonts 0.5`` draws half the scenes' lines from twice as many typefaces (``datasets.lots.MORE_FONT_NAMES``:
+Liberation's sans, narrow, mono and serif too, whose 1 has no foot) where by default five DejaVu faces draw them.
 ``--faded 0.3`` fades one end of the lot line in 30 % of the scenes (``datasets.lots.fade_end``); ``--loose 0.5``
 also cuts half of the true lines from their jittered quad made 0-1 line heights longer at each end (strips with
 plain or faded ground beyond the text, as a box longer than the line gives; their target is the line's text).
@@ -114,6 +116,9 @@ def main() -> None:
     ap.add_argument("--varied", type=float, default=0.0,
                     help="share of scenes whose nomenclature and other lines are partly composed from parts "
                          "(render_marking(varied=True))")
+    ap.add_argument("--more-fonts", type=float, default=0.0,
+                    help="share of scenes whose lines are drawn from twice as many typefaces "
+                         "(render_marking(more_fonts=True))")
     ap.add_argument("--whole-circle", type=float, default=0.0,
                     help="share of scenes whose circled factory code's double circle is drawn whole, over the "
                          "lines around it (render_marking(whole_circle=True))")
@@ -130,7 +135,9 @@ def main() -> None:
         faded = a.faded > 0 and rng.random() < a.faded  # (no draw when off: older seeds' shards stay the same)
         varied = a.varied > 0 and rng.random() < a.varied  # (no draw when off, as above)
         whole = a.whole_circle > 0 and rng.random() < a.whole_circle  # (no draw when off, as above)
-        scene = render_marking(rng, level=level, lot=lot, faded_end=faded, varied=varied, whole_circle=whole)
+        fonts = a.more_fonts > 0 and rng.random() < a.more_fonts  # (no draw when off, as above)
+        scene = render_marking(rng, level=level, lot=lot, faded_end=faded, varied=varied, whole_circle=whole,
+                               more_fonts=fonts)
         if a.close > 0 and rng.random() < a.close:  # (no draw when off: older seeds' shards stay the same)
             scene = framed_close(scene, rng)
         elif rng.random() < a.in_frame:
