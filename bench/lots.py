@@ -32,7 +32,7 @@ scenes are those of the plain run); ``--varied`` draws every scene's texts as ``
 nomenclature and other lines composed from parts, lots also in the factory/year form with a three-digit factory;
 ``datasets.lot_text``); ``--whole-circles`` draws the double circles of the circled scenes' lots whole,
 round the first field and over the lines around it (``make_lot_data --whole-circle``; a circled lot drawn in the
-other scenes keeps the default circle); ``--more-fonts`` draws every scene's lines from twice as many typefaces
+other scenes keeps the default circle); ``--more-fonts`` draws every scene's lines from more typefaces
 (``make_lot_data --more-fonts``: Liberation's too); ``--camouflage`` puts every
 marking on a surface in woodland camouflage
 (``datasets.lots.camouflage``); ``--close`` crops every photo that the marking fills at its sides to its lines
@@ -207,7 +207,7 @@ def main() -> None:
                     help="the circled scenes' double circles drawn whole, over the lines around them "
                          "(make_lot_data --whole-circle)")
     ap.add_argument("--more-fonts", action="store_true",
-                    help="lines drawn from twice as many typefaces (make_lot_data --more-fonts)")
+                    help="lines drawn from more typefaces (make_lot_data --more-fonts)")
     ap.add_argument("--camouflage", action="store_true", help="every surface in woodland camouflage")
     softness = ap.add_mutually_exclusive_group()
     softness.add_argument("--blur", type=float, default=0.0,
@@ -233,7 +233,7 @@ def main() -> None:
           f"{', every photo softened' if a.soft else ''}{f', blurred by {a.blur} line heights' if a.blur else ''}"
           f"{', nomenclature and other lines partly composed (varied)' if a.varied else ''}"
           f"{', double circles drawn whole' if a.whole_circles else ''}"
-          f"{', lines drawn from twice as many typefaces' if a.more_fonts else ''}\n")
+          f"{', lines drawn from more typefaces' if a.more_fonts else ''}\n")
     if a.craft:
         compare_craft(reader, a)
         return

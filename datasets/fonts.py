@@ -57,7 +57,7 @@ def persian_font_paths() -> tuple[str, ...]:
 @functools.lru_cache(maxsize=1)
 def extra_font_paths() -> tuple[str, ...]:
     """Typefaces drawn only when a renderer names them (``datasets.lots.MORE_FONT_NAMES``), never in the pools
-    the default draws pick from: Roboto from the ``font-roboto`` package (Apache 2.0; ``[dev]``), when installed."""
+    the default draws pick from: Roboto from the ``font-roboto`` package (Apache 2.0; ``[train]``), when installed."""
     try:
         import font_roboto
     except ImportError:

@@ -300,7 +300,7 @@ def render_marking(rng: np.random.Generator, *, level: str, width: int | None = 
     one end of the lot line (``fade_end``), ``camo`` forces (or forbids) camouflage on the surface, ``varied``
     composes half the nomenclature and other lines from parts (``datasets.lot_text``), ``whole_circle`` draws a
     circled factory code's double circle whole, over the lines around it (``_paint_layer``), ``more_fonts`` draws the
-    lines from twice as many typefaces (:data:`MORE_FONT_NAMES` too)."""
+    lines from more typefaces (:data:`MORE_FONT_NAMES` too)."""
     w = int(width or rng.choice([320, 400, 480, 640]))
     h = int(w * rng.uniform(0.5, 0.8))
     lot = lot or sample_lot(rng, varied=varied)

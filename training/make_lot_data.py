@@ -25,8 +25,9 @@ form with a three-digit factory (``datasets.lot_text``), so that the recognizer 
 ``--whole-circle 0.5`` draws half the scenes' double circles whole, round the first field and over the lines around
 it, as stencilled on real munitions, where by default the circle is kept within its line's own band; either way
 the line's quad holds the circle's band (from its outer arc, half a line height above and below the text).
-``--more-fonts 0.5`` draws half the scenes' lines from twice as many typefaces (``datasets.lots.MORE_FONT_NAMES``:
-Liberation's sans, narrow, mono and serif too, whose 1 has no foot) where by default five DejaVu faces draw them.
+``--more-fonts 0.5`` draws half the scenes' lines from more typefaces (``datasets.lots.MORE_FONT_NAMES``:
+Liberation's sans, narrow, mono and serif and Roboto, whose 1 has no foot) where by default five DejaVu faces draw
+them.
 ``--faded 0.3`` fades one end of the lot line in 30 % of the scenes (``datasets.lots.fade_end``); ``--loose 0.5``
 also cuts half of the true lines from their jittered quad made 0-1 line heights longer at each end (strips with
 plain or faded ground beyond the text, as a box longer than the line gives; their target is the line's text).
@@ -117,7 +118,7 @@ def main() -> None:
                     help="share of scenes whose nomenclature and other lines are partly composed from parts "
                          "(render_marking(varied=True))")
     ap.add_argument("--more-fonts", type=float, default=0.0,
-                    help="share of scenes whose lines are drawn from twice as many typefaces "
+                    help="share of scenes whose lines are drawn from more typefaces "
                          "(render_marking(more_fonts=True))")
     ap.add_argument("--whole-circle", type=float, default=0.0,
                     help="share of scenes whose circled factory code's double circle is drawn whole, over the "
