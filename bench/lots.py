@@ -33,7 +33,7 @@ nomenclature and other lines composed from parts, lots also in the factory/year 
 ``datasets.lot_text``); ``--whole-circles`` draws the double circles of the circled scenes' lots whole,
 round the first field and over the lines around it (``make_lot_data --whole-circle``; a circled lot drawn in the
 other scenes keeps the default circle); ``--more-fonts`` draws every scene's lines from more typefaces
-(``make_lot_data --more-fonts``: Liberation's too); ``--camouflage`` puts every
+(``make_lot_data --more-fonts``: Liberation's and Roboto's too); ``--camouflage`` puts every
 marking on a surface in woodland camouflage
 (``datasets.lots.camouflage``); ``--close`` crops every photo that the marking fills at its sides to its lines
 (``datasets.lots.framed_close``: the lines whole, the longest reaching the photo's edge); ``--glyph-cut`` crops
