@@ -1,12 +1,14 @@
 """Headstamps on fresh renders (never the evaluation set): crops read exactly and within the n-best, per level.
 
-    python bench/fresh_heads.py [--recognizer DIR] [--n 40] [--seed 4242] [--persian] [--glyph-h LO HI] [--thorough]
+    python bench/fresh_heads.py [--recognizer DIR] [--n 40] [--seed 4242] [--persian] [--glyph-h LO HI] [--more-fonts]
+        [--thorough]
 
 Single-head crops from ``datasets.scenes.render_crop`` (the shipped case-head detector finds the head); a read
 is exact when its segments equal the stamped ones clockwise from any start (star and cross separators aside,
 Cyrillic and Persian folded as the matcher does). The recognizer defaults to the shipped bundle. ``--persian``:
 every head Iranian-style (code and Solar Hijri year in Persian digits). ``--glyph-h``: glyph heights drawn from
 [LO, HI] of the rim radius instead of the renderer's range (to see how a recognizer reads small stamps).
+``--more-fonts``: every head stamped in ``datasets.headstamp.MORE_STAMP_FONTS`` (Roboto, whose 1 has no foot).
 ``--thorough``: read as ``marktrace --thorough`` does (``model.pipeline.THOROUGH``). ``--set FIELD=VALUE``:
 numeric ``ReaderConfig`` fields changed (for trying a reader setting).
 """
@@ -63,6 +65,8 @@ def main() -> None:
                     help=f"glyph height range, share of the rim radius (renderer: {GLYPH_H})")
     ap.add_argument("--near-rim", action="store_true",
                     help="stamps placed as datasets.headstamp.NEAR_RIM (band out to the rim, text anywhere across it)")
+    ap.add_argument("--more-fonts", action="store_true",
+                    help="every head stamped in datasets.headstamp.MORE_STAMP_FONTS (Roboto; the [train] extra)")
     ap.add_argument("--set", nargs="*", default=[], metavar="FIELD=VALUE",
                     help="numeric ReaderConfig fields to change, e.g. retry_below=0.5 unknown_cost=3")
     a = ap.parse_args()
@@ -79,7 +83,8 @@ def main() -> None:
     mode = f" (thorough, rim scales {cfg.rim_scales} under {cfg.retry_below})" if a.thorough else ""
     print(f"recognizer {a.recognizer}{mode}, {a.n} "
           f"{'Persian-digit ' if a.persian else ''}crops per level, seed {a.seed}, "
-          f"glyphs {glyph_h} of the rim radius, text {text}, {' '.join(a.set) or 'default reader'}\n")
+          f"glyphs {glyph_h} of the rim radius, text {text}, {'Roboto, ' if a.more_fonts else ''}"
+          f"{' '.join(a.set) or 'default reader'}\n")
     print("| level | exact | in n-best | ms/crop |\n|---|---|---|---|")
     missed: list[tuple[str, tuple[str, ...], list[tuple[str, ...]]]] = []
     for level in LEVELS:
@@ -89,7 +94,7 @@ def main() -> None:
         for _ in range(a.n):
             segments = persian_layout(rng) if a.persian else None
             scene = render_crop(rng, level=level, size_px=int(rng.choice([128, 160, 224, 288])), segments=segments,
-                                glyph_h=glyph_h, text=text)
+                                glyph_h=glyph_h, text=text, more_fonts=a.more_fonts)
             want = cyclic_key(scene.heads[0].clockwise_labels())
             t0 = time.perf_counter()
             reads = reader.read(scene.rgb)

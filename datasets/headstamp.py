@@ -17,6 +17,10 @@ from datasets import fonts
 from datasets.sampler import Segment, sample_layout
 
 GLYPH_H = (0.13, 0.23)  # glyph height, as a share of the rim radius (uniform): bunters stamp small and large
+# faces drawn by ``render_head(more_fonts=True)``: Roboto (``datasets.fonts.extra_font_paths``), whose 1 has no
+# foot where every DejaVu and Liberation 1 in the default pool stands on one, as many bunters' 1 does not
+MORE_STAMP_FONTS = ("Roboto-Light.ttf", "Roboto-Regular.ttf", "Roboto-Medium.ttf", "Roboto-Bold.ttf",
+                    "Roboto-Black.ttf")
 SEGMENT_RADIUS_SD = 0.05  # on half the heads each segment sits at its own radius (rim radii, normal)
 METALS = {  # base RGB and spread
     "brass": ((196, 156, 78), 22),
@@ -157,12 +161,22 @@ def _metal(size: int, rng: np.random.Generator) -> tuple[np.ndarray, str]:
     return colour[None, None, :] * tex[..., None], name
 
 
+def _font_pool(text: str, more_fonts: bool) -> list[str]:
+    """The faces a head stamped with ``text`` draws from (see ``render_head``)."""
+    if more_fonts:
+        more = [p for p in fonts.fonts_for(text, extra=True) if p.rsplit("/", 1)[-1] in MORE_STAMP_FONTS]
+        if more:
+            return more
+    return fonts.fonts_for(text) or list(fonts.font_paths())
+
+
 def render_head(rng: np.random.Generator, *, radius_px: int = 100, segments: list[Segment] | None = None,
                 straight: bool | None = None, glyph_h: tuple[float, float] = GLYPH_H,
-                text: TextPlacement = TextPlacement()) -> HeadRender:
+                text: TextPlacement = TextPlacement(), more_fonts: bool = False) -> HeadRender:
     """Render one face-on head on a square canvas of side ``2.2 * radius_px``; ``straight`` forces (or forbids)
     short segments stamped as straight lines rather than along the arc; glyph heights are drawn from
-    ``glyph_h`` (shares of the rim radius) and the stamps placed as ``text`` says."""
+    ``glyph_h`` (shares of the rim radius) and the stamps placed as ``text`` says; ``more_fonts`` stamps in one of
+    :data:`MORE_STAMP_FONTS` where one is installed and covers the text (else in the default pool)."""
     size = int(2.2 * radius_px)
     c = size / 2
     segs = segments if segments is not None else sample_layout(rng)
@@ -185,7 +199,7 @@ def render_head(rng: np.random.Generator, *, radius_px: int = 100, segments: lis
     else:
         r_text = ((text_band[0] + text_band[1]) / 2 + rng.normal(0, 0.03)) * radius_px
     joined = "".join(s.glyphs for s in segs)
-    font_path = str(rng.choice(fonts.fonts_for(joined) or fonts.font_paths()))
+    font_path = str(rng.choice(_font_pool(joined, more_fonts)))
     angles = _layout_angles(len(segs), rng)
     flags = _orientations(angles, rng, angles[0])
     glyphs = np.zeros((size, size), np.float32)

@@ -107,6 +107,49 @@ def test_persian_share_and_fonts():
     assert bundled <= set(fonts_for("۱۳۸۲")) and not bundled & set(fonts_for("7.62"))
 
 
+def test_more_fonts_stamp_footless_ones_and_only_when_asked(tmp_path, monkeypatch):
+    """``render_head(more_fonts=True)`` stamps in Roboto (whose 1 has no foot where the default pool's DejaVu and
+    Liberation 1s stand on one), Persian heads falling back to their own pool; ``make_strips --more-fonts`` sets
+    the share, and 0 makes no draw, so older seeds' shards stay the same."""
+    import datasets.headstamp as hs
+    from datasets.fonts import font_paths
+    from datasets.sampler import persian_layout
+    from training import make_strips
+
+    def bottom_over_stem(font_path: str) -> float:  # ink across the 1's bottom row over its stem's width
+        rows = (hs._glyph_mask("1", font_path, 60) > 0.5)
+        rows = rows[rows.any(1)]
+        return rows[-2].sum() / rows[len(rows) // 2].sum()
+
+    by_name = {p.rsplit("/", 1)[-1]: p for p in font_paths()}
+    roboto = hs._font_pool("61 711", more_fonts=True)
+    assert {p.rsplit("/", 1)[-1] for p in roboto} == set(hs.MORE_STAMP_FONTS)
+    assert all(bottom_over_stem(p) < 1.3 for p in roboto)
+    assert bottom_over_stem(by_name["DejaVuSans-Bold.ttf"]) > 2.5
+    assert bottom_over_stem(by_name["LiberationSans-Bold.ttf"]) > 2.5
+    drawn: dict[bool, set[str]] = {False: set(), True: set()}
+    real_mask = hs._glyph_mask
+    for more in (False, True):
+        def spy(glyph: str, font_path: str, height_px: int, more: bool = more) -> np.ndarray:
+            drawn[more].add(font_path)
+            return real_mask(glyph, font_path, height_px)
+        monkeypatch.setattr(hs, "_glyph_mask", spy)
+        for seed in range(8):
+            hs.render_head(np.random.default_rng(seed), radius_px=60, more_fonts=more)
+    assert not drawn[False] & set(roboto) and len(drawn[True] & set(roboto)) >= 3
+    persian = hs._font_pool("".join(s.glyphs for s in persian_layout(np.random.default_rng(2))), more_fonts=True)
+    assert persian and not set(persian) & set(roboto)
+    monkeypatch.undo()
+    shards = {}
+    for name, extra in (("plain", []), ("off", ["--more-fonts", "0"]), ("more", ["--more-fonts", "1"])):
+        monkeypatch.setattr("sys.argv", ["make_strips", "--seed", "4", "--count", "3", "--size", "48", "384",
+                                         "--out", str(tmp_path / f"{name}.npz"), *extra])
+        make_strips.main()
+        shards[name] = np.load(tmp_path / f"{name}.npz")
+    assert np.array_equal(shards["off"]["pixels"], shards["plain"]["pixels"])
+    assert not np.array_equal(shards["more"]["pixels"], shards["plain"]["pixels"])
+
+
 def test_make_strips_writes_a_shard_at_the_asked_size(tmp_path, monkeypatch):
     from training import make_strips
 

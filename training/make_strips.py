@@ -1,7 +1,7 @@
 """Render recognizer training strips into a shard.
 
     python -m training.make_strips --seed 1 --count 20000 --out cache/strips_1.npz [--size 48 384]
-        [--outer 1.02] [--near-rim] [--soft 0.35]
+        [--outer 1.02] [--near-rim] [--soft 0.35] [--more-fonts 0.5]
 
 The shard records the band's outer radius (``band_outer``); the recognizer trained on it unwraps the same band.
 The shard is written under a temporary name and then renamed, so a trainer watching the folder
@@ -38,11 +38,15 @@ def main() -> None:
     ap.add_argument("--soft", type=float, default=0.0,
                     help="share of strips whose crop loses resolution as a video still does "
                          "(datasets.strips.soft_scale)")
+    ap.add_argument("--more-fonts", type=float, default=0.0,
+                    help="share of strips stamped in datasets.headstamp.MORE_STAMP_FONTS (Roboto, from the [train] "
+                         "extra), whose 1 has no foot")
     a = ap.parse_args()
     rng = np.random.default_rng(a.seed)
     band = Band(outer=a.outer, height_px=a.size[0], width_px=a.size[1])
     text = NEAR_RIM if a.near_rim else TextPlacement()
-    samples = [make_strip(rng, band, persian=a.persian, text=text, soft=a.soft) for _ in range(a.count)]
+    samples = [make_strip(rng, band, persian=a.persian, text=text, soft=a.soft,
+                          more_fonts=a.more_fonts) for _ in range(a.count)]
     pixels = np.stack([s.pixels for s in samples])  # (N, H, W) uint8
     lengths = np.array([len(s.classes) for s in samples], np.int32)
     flat = np.array([c for s in samples for c in s.classes], np.int32)
