@@ -92,24 +92,28 @@ def test_exact_reads_place_each_segment_at_its_clock_position(reader):
 
 def test_a_second_look_pools_readings_with_the_rim_scaled(reader):
     """With ``rim_scales`` every unsure head (here: every head) is read again with the rim 5 % smaller and
-    larger; those readings join the pool, so the read stays right and the candidates' shares change."""
+    larger; those readings join the pool, so the reads stay right and the candidates' shares change (on some of
+    three clean crops: a head read at 1.0 by every look keeps its one candidate)."""
     rng = np.random.default_rng(20261121)
-    scene = render_crop(rng, level="clean", size_px=224, segments=[Segment("539", "539"), Segment("83", "83")])
     cfg = dataclasses.replace(reader.cfg, rim_scales=(0.95, 1.05), retry_below=1.01)
     again = HeadstampReader(reader.net, reader.detector, cfg)
-    once, twice = reader.read(scene.rgb)[0], again.read(scene.rgb)[0]
-    assert _cyclic_equal(_norm(twice.best.segments), ["539", "83"])
-    assert [len(p) for p in twice.best.char_probs] == [len(s) for s in twice.best.segments]
-    assert [c.score for c in twice.candidates] != [c.score for c in once.candidates]
-    assert 0.0 < sum(c.score for c in twice.candidates) <= 1.0 + 1e-6
+    changed = 0
+    for _ in range(3):
+        scene = render_crop(rng, level="clean", size_px=224, segments=[Segment("539", "539"), Segment("83", "83")])
+        once, twice = reader.read(scene.rgb)[0], again.read(scene.rgb)[0]
+        assert _cyclic_equal(_norm(twice.best.segments), ["539", "83"])
+        assert [len(p) for p in twice.best.char_probs] == [len(s) for s in twice.best.segments]
+        assert 0.0 < sum(c.score for c in twice.candidates) <= 1.0 + 1e-6
+        changed += [c.score for c in twice.candidates] != [c.score for c in once.candidates]
+    assert changed >= 1
 
 
 def test_the_thorough_reader_reads_more_worn_and_obscured_heads(reader):
     """``MarkingReader.from_bundles(thorough=True)`` (CLI ``--thorough``) looks again at unsure heads with the rim
-    scaled by 0.95 and 1.05. Fresh worn and obscured crops, 60 per level of seeds 4242 and 5151: recognizer v20
-    91 read exactly by the default reader, 99 by the thorough one; v17 81 and 86 (all levels of those seeds: 181 ->
-    191; of seeds 777 and 9090 only 182 -> 183, where recognizer v9 went 174 -> 186); about 1.5 times the time
-    per crop."""
+    scaled by 0.95 and 1.05. Fresh worn and obscured crops, 60 per level of seeds 4242 and 5151: recognizer v21
+    (stop 33) 90 read exactly by the default reader, 99 by the thorough one; v20 91 and 99; v17 81 and 86 (all
+    levels of those seeds: 181 -> 191; of seeds 777 and 9090 only 182 -> 183, where recognizer v9 went 174 ->
+    186); about 1.5 times the time per crop."""
     from datasets.scenes import LEVELS
     from model.pipeline import THOROUGH, MarkingReader
 
@@ -148,3 +152,16 @@ def test_candidates_are_distinct_reads(reader):
     assert listed >= 40 and repeats == 0, f"{repeats} repeated reads among {listed} candidates"
     # an unsure head keeps up to ReaderConfig.n_best (10) candidates: 7 of these 12 do
     assert max(lengths) == reader.cfg.n_best == 10 and sum(n == 10 for n in lengths) >= 5, lengths
+
+
+def test_reads_fresh_clean_heads_stamped_in_roboto(reader):
+    """Heads stamped in Roboto, whose 1 has no foot (``render_crop(more_fonts=True)``): the shipped recognizer
+    (v21, trained also on such heads) reads 16 of these 20 fresh clean crops exactly; v20, trained on footed 1s
+    only, read 10 (its misses mostly a 1 read as a 7)."""
+    rng = np.random.default_rng(20261205)
+    right = 0
+    for _ in range(20):
+        scene = render_crop(rng, level="clean", size_px=224, more_fonts=True)
+        want = cyclic_key(scene.heads[0].clockwise_labels())
+        right += any(cyclic_key(r.best.segments) == want for r in reader.read(scene.rgb))
+    assert right >= 14

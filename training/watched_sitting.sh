@@ -6,13 +6,15 @@
 #
 # KIND: headstamps (training.recognizer; shards of COUNT strips, default 1000; held out: the first 600 strips of
 # seed 28, as for the CPU runs; renderer recipes cycle as in the CPU shards of seeds 24, 25, 28, 29: soft crops and
-# 10 % forced Persian, twice; 40 % forced Persian; 10 % forced Persian) or lots (training.lot_recognizer --turned
+# 10 % forced Persian, twice; 40 % forced Persian; 10 % forced Persian; HS_MORE_FONTS (0) of the strips stamped in
+# Roboto, make_strips --more-fonts, as for headstamp recognizer v21) or lots (training.lot_recognizer --turned
 # 0.15; shards of COUNT markings, default 150, about 600 lines; held out: the first 600 lines of seed 65, as for
 # lot recognizers v13-v15; every scene as seeds 65 and 66: 30 % circled lots, 40 % in a wider frame, 30 % with a
 # faded end, 20 % cropped close; even seeds cut where the shipped line detector finds the lines, odd seeds from
 # jittered true quads; LOT_SOFT (0.3) of the training photos softened, make_lot_data --soft, as for v16, and
 # LOT_GLYPH_CUT (0.3) of the rest not in a wider frame cut through their outermost glyphs, as for v18, and
-# LOT_VARIED (0.7) of the scenes with composed nomenclature and other lines, make_lot_data --varied, as for v20).
+# LOT_VARIED (0.7) of the scenes with composed nomenclature and other lines, make_lot_data --varied, as for v20;
+# LOT_MORE_FONTS (0) of the scenes in the wider type, make_lot_data --more-fonts, as for v24).
 # Each "-- NAME INIT LR [ARGS]" is one trainer, writing OUT/NAME (bundle) and
 # OUT/NAME/checkpoint.pt; INIT is a bundle's weights.pt; ARGS go to the trainer (e.g. --channels ... --hidden ...).
 # Renderer seeds run from FIRST_SEED up. WORKERS (12), COUNT, DEVICE (cuda), BATCH (256) and WATCH_MIN training
@@ -27,6 +29,7 @@ work=$(mktemp -d)  # the sitting's own: watched shards in chunks/, the held-out 
 chunks=$work/chunks
 mkdir -p "$chunks" "$out"
 
+hs_more_fonts=${HS_MORE_FONTS:-0}  # share of the strips stamped in Roboto (0 draws nothing: the v20 recipe)
 render_headstamps() {  # SEED DIR
     local extra
     case $(( $1 % 4 )) in
@@ -34,17 +37,19 @@ render_headstamps() {  # SEED DIR
         2) extra="--persian 0.4" ;;
         *) extra="--persian 0.1" ;;
     esac
-    python -m training.make_strips --seed "$1" --count "$count" --size 48 384 $extra --out "$2/c$1.npz"
+    python -m training.make_strips --seed "$1" --count "$count" --size 48 384 $extra --more-fonts "$hs_more_fonts" \
+        --out "$2/c$1.npz"
 }
 lot_scenes="--circled 0.3 --in-frame 0.4 --faded 0.3 --close 0.2 --lines-only"
 lot_soft=${LOT_SOFT:-0.3}  # share of the training photos softened (the held-out lines are not)
 lot_glyph_cut=${LOT_GLYPH_CUT:-0.3}  # ... and of those not in a wider frame, cut through their outermost glyphs
 lot_varied=${LOT_VARIED:-0.7}  # share of the training scenes with composed nomenclature and other lines
+lot_more_fonts=${LOT_MORE_FONTS:-0}  # share of the training scenes in the wider type (0 draws nothing)
 render_lots() {  # SEED DIR
     local cut=""
     (( $1 % 2 == 0 )) && cut=--detected
     python -m training.make_lot_data --seed "$1" --count "$count" $lot_scenes --soft "$lot_soft" \
-        --glyph-cut "$lot_glyph_cut" --varied "$lot_varied" $cut --out "$2/c$1"
+        --glyph-cut "$lot_glyph_cut" --varied "$lot_varied" --more-fonts "$lot_more_fonts" $cut --out "$2/c$1"
 }
 case $kind in
     headstamps)
@@ -58,7 +63,7 @@ case $kind in
     *) echo "KIND is headstamps or lots, not $kind" >&2; exit 2 ;;
 esac
 valpid=$!
-export count lot_scenes lot_soft lot_glyph_cut lot_varied
+export count lot_scenes lot_soft lot_glyph_cut lot_varied lot_more_fonts hs_more_fonts
 export -f "render_$kind"
 seq "$first" $(( first + 9999 )) \
     | xargs -P "$workers" -I{} bash -c "render_$kind {} $chunks 2>>$work/render_errors.log" &
