@@ -1,6 +1,6 @@
 """Headstamps in fresh video stills (never the evaluation set): heads found and read exactly, per level.
 
-    python bench/fresh_frames.py [--recognizer DIR] [--n 25] [--seed 31] [--soften F] [--thorough]
+    python bench/fresh_frames.py [--recognizer DIR] [--n 25] [--seed 31] [--soften F] [--more-fonts] [--thorough]
         [--set FIELD=VALUE ...] [--misreads]
 
 960 x 540 frames from ``datasets.scenes.render_frame`` (1-6 heads of radius 35-95 px, some partly occluded),
@@ -8,7 +8,8 @@ read by the shipped case-head detector and the recognizer (default: the shipped 
 ``shared/eval/score.py`` scores frames, a head counts as found when a read's centre lies within 0.6 of its rim
 radius of the true centre, and as read when such a read's segments equal the stamped ones clockwise from any
 start (separators aside, Cyrillic and Persian folded as the matcher does); "in n-best" credits a truth among
-that read's candidates.
+that read's candidates. ``--more-fonts``: every head stamped in ``datasets.headstamp.MORE_STAMP_FONTS`` (Roboto,
+whose 1 has no foot).
 """
 
 from __future__ import annotations
@@ -55,13 +56,15 @@ def main() -> None:
                     help="shrink each frame by F and enlarge it back, as a video codec or digital zoom loses "
                          "resolution (datasets.degrade.soften)")
     ap.add_argument("--misreads", action="store_true", help="also list each found head not read exactly")
+    ap.add_argument("--more-fonts", action="store_true",
+                    help="every head stamped in datasets.headstamp.MORE_STAMP_FONTS (Roboto; the [train] extra)")
     a = ap.parse_args()
     cfg = THOROUGH[0] if a.thorough else ReaderConfig()
     cfg = with_fields(cfg, a.set)
     shipped = HeadstampReader.from_bundles(threads=a.threads)
     reader = HeadstampReader(OnnxNet(load_bundle(a.recognizer), threads=a.threads), shipped.detector, cfg)
     print(f"recognizer {a.recognizer}{' (thorough)' if a.thorough else ''}, {' '.join(a.set) or 'default reader'}, "
-          f"{a.n} frames per level, seed {a.seed}, softened by {a.soften}\n")
+          f"{a.n} frames per level, seed {a.seed}, softened by {a.soften}{', Roboto' if a.more_fonts else ''}\n")
     print("| level | heads | found | read exactly | in n-best | ms/frame |\n|---|---|---|---|---|---|")
     missed: list[tuple[str, list[str], tuple[str, ...]]] = []
     for level in a.levels:
@@ -69,7 +72,7 @@ def main() -> None:
         heads = found = exact = nbest = 0
         secs = 0.0
         for _ in range(a.n):
-            scene = render_frame(rng, level=level)
+            scene = render_frame(rng, level=level, more_fonts=a.more_fonts)
             rgb = soften(scene.rgb, a.soften)
             t0 = time.perf_counter()
             reads = reader.read(rgb)

@@ -196,9 +196,9 @@ def render_crop(rng: np.random.Generator, *, level: str, size_px: int | None = N
 
 
 def render_frame(rng: np.random.Generator, *, level: str, width: int = 960, height: int = 540,
-                 walls: float = WALLS) -> Scene:
+                 walls: float = WALLS, more_fonts: bool = False) -> Scene:
     """A video still with 1-6 heads of radius 35-95 px, non-overlapping centres, some partly occluded; ``walls``
-    of tilted heads show the case's side."""
+    of tilted heads show the case's side; ``more_fonts`` as in ``render_head``."""
     canvas = background(height, width, rng)
     truths: list[HeadTruth] = []
     for _ in range(int(rng.integers(1, 7))):
@@ -211,7 +211,7 @@ def render_frame(rng: np.random.Generator, *, level: str, width: int = 960, heig
                 break
         else:
             continue
-        head = render_head(rng, radius_px=int(max(60, min(130, radius * 1.3))))
+        head = render_head(rng, radius_px=int(max(60, min(130, radius * 1.3))), more_fonts=more_fonts)
         face = _damage_face(head, rng, level)
         k, tilt = _tilt(rng, "clean" if level == "clean" else "worn")
         _case_wall(canvas, head, Ellipse(centre[0], centre[1], radius, radius * k, tilt), rng, walls)

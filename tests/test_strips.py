@@ -108,12 +108,13 @@ def test_persian_share_and_fonts():
 
 
 def test_more_fonts_stamp_footless_ones_and_only_when_asked(tmp_path, monkeypatch):
-    """``render_head(more_fonts=True)`` stamps in Roboto (whose 1 has no foot where the default pool's DejaVu and
-    Liberation 1s stand on one), Persian heads falling back to their own pool; ``make_strips --more-fonts`` sets
-    the share, and 0 makes no draw, so older seeds' shards stay the same."""
+    """``render_head(more_fonts=True)`` (and ``render_crop``, ``render_frame``) stamps in Roboto (whose 1 has no
+    foot where the default pool's DejaVu and Liberation 1s stand on one), Persian heads falling back to their own
+    pool; ``make_strips --more-fonts`` sets the share, and 0 makes no draw, so older seeds' shards stay the same."""
     import datasets.headstamp as hs
     from datasets.fonts import font_paths
     from datasets.sampler import persian_layout
+    from datasets.scenes import render_frame
     from training import make_strips
 
     def bottom_over_stem(font_path: str) -> float:  # ink across the 1's bottom row over its stem's width
@@ -137,6 +138,10 @@ def test_more_fonts_stamp_footless_ones_and_only_when_asked(tmp_path, monkeypatc
         for seed in range(8):
             hs.render_head(np.random.default_rng(seed), radius_px=60, more_fonts=more)
     assert not drawn[False] & set(roboto) and len(drawn[True] & set(roboto)) >= 3
+    framed: set[str] = set()
+    monkeypatch.setattr(hs, "_glyph_mask", lambda g, f, h: framed.add(f) or real_mask(g, f, h))
+    render_frame(np.random.default_rng(3), level="clean", more_fonts=True)  # video stills stamp so too
+    assert framed & set(roboto)
     persian = hs._font_pool("".join(s.glyphs for s in persian_layout(np.random.default_rng(2))), more_fonts=True)
     assert persian and not set(persian) & set(roboto)
     monkeypatch.undo()
