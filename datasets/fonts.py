@@ -71,3 +71,8 @@ def fonts_for(text: str, *, extra: bool = False) -> list[str]:
     pool = font_paths() + (persian_font_paths() if set(text) & set(PERSIAN_DIGITS) else ())
     pool += extra_font_paths() if extra else ()
     return [p for p in pool if all(covers(p, g) for g in set(text) - {" "})]
+
+
+def named_fonts(text: str, names: tuple[str, ...]) -> list[str]:
+    """The faces among ``names`` (file names, default or extra pool) that cover ``text``, in pool order."""
+    return [p for p in fonts_for(text, extra=True) if os.path.basename(p) in names]

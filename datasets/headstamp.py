@@ -163,11 +163,8 @@ def _metal(size: int, rng: np.random.Generator) -> tuple[np.ndarray, str]:
 
 def _font_pool(text: str, more_fonts: bool) -> list[str]:
     """The faces a head stamped with ``text`` draws from (see ``render_head``)."""
-    if more_fonts:
-        more = [p for p in fonts.fonts_for(text, extra=True) if p.rsplit("/", 1)[-1] in MORE_STAMP_FONTS]
-        if more:
-            return more
-    return fonts.fonts_for(text) or list(fonts.font_paths())
+    more = fonts.named_fonts(text, MORE_STAMP_FONTS) if more_fonts else []
+    return more or fonts.fonts_for(text) or list(fonts.font_paths())
 
 
 def render_head(rng: np.random.Generator, *, radius_px: int = 100, segments: list[Segment] | None = None,

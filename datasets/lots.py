@@ -18,7 +18,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from datasets import degrade
-from datasets.fonts import fonts_for, load
+from datasets.fonts import fonts_for, load, named_fonts
 from datasets.lot_text import LotText, sample_lot, sample_nomenclature, sample_other
 from datasets.scenes import background
 
@@ -124,7 +124,7 @@ def _stencil(mask: np.ndarray, text: str, x_edges: list[tuple[int, int]], rng: n
 def line_mask(text: str, height_px: int, rng: np.random.Generator, *, stencil: bool,
               font_name: str) -> np.ndarray:
     """(H, W) float32 coverage of ``text`` in a font of cap height about ``height_px``."""
-    paths = [p for p in fonts_for(text, extra=True) if p.endswith(f"/{font_name}")] or fonts_for(text)
+    paths = named_fonts(text, (font_name,)) or fonts_for(text)
     font = load(paths[0], max(8, int(height_px * 1.35)))
     left, top, right, bottom = font.getbbox(text)
     im = Image.new("L", (right - left + 4, bottom - top + 4), 0)

@@ -128,20 +128,20 @@ def test_more_fonts_stamp_footless_ones_and_only_when_asked(tmp_path, monkeypatc
     assert all(bottom_over_stem(p) < 1.3 for p in roboto)
     assert bottom_over_stem(by_name["DejaVuSans-Bold.ttf"]) > 2.5
     assert bottom_over_stem(by_name["LiberationSans-Bold.ttf"]) > 2.5
-    drawn: dict[bool, set[str]] = {False: set(), True: set()}
     real_mask = hs._glyph_mask
-    for more in (False, True):
-        def spy(glyph: str, font_path: str, height_px: int, more: bool = more) -> np.ndarray:
-            drawn[more].add(font_path)
-            return real_mask(glyph, font_path, height_px)
-        monkeypatch.setattr(hs, "_glyph_mask", spy)
-        for seed in range(8):
-            hs.render_head(np.random.default_rng(seed), radius_px=60, more_fonts=more)
+
+    def faces_drawn(render) -> set[str]:  # the font files ``render()`` stamps its glyphs in
+        seen: set[str] = set()
+        monkeypatch.setattr(hs, "_glyph_mask", lambda g, f, h: seen.add(f) or real_mask(g, f, h))
+        render()
+        return seen
+
+    drawn = {more: faces_drawn(lambda more=more: [hs.render_head(np.random.default_rng(seed), radius_px=60,
+                                                                 more_fonts=more) for seed in range(8)])
+             for more in (False, True)}
     assert not drawn[False] & set(roboto) and len(drawn[True] & set(roboto)) >= 3
-    framed: set[str] = set()
-    monkeypatch.setattr(hs, "_glyph_mask", lambda g, f, h: framed.add(f) or real_mask(g, f, h))
-    render_frame(np.random.default_rng(3), level="clean", more_fonts=True)  # video stills stamp so too
-    assert framed & set(roboto)
+    framed = faces_drawn(lambda: render_frame(np.random.default_rng(3), level="clean", more_fonts=True))
+    assert framed & set(roboto)  # video stills stamp so too
     persian = hs._font_pool("".join(s.glyphs for s in persian_layout(np.random.default_rng(2))), more_fonts=True)
     assert persian and not set(persian) & set(roboto)
     monkeypatch.undo()
