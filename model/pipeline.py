@@ -75,8 +75,9 @@ def _painted_over(head: Read, line: LineRead, *, unsure: float = 0.5, lost: floa
     """Whether a 'case head' is part of a painted line (a circled code, a big letter): it sits on the line as
     :func:`circle_in_line` says, and the line is confidently read, or the line is clearly detected and the
     head's own best read has under ``unsure`` of its candidates' mass, or that read has under ``lost`` (painted
-    text read as a headstamp reads as nothing in particular)."""
-    if not circle_in_line(head.head.rim, line.quad):
+    text read as a headstamp reads as nothing in particular). A line read as no letter or digit at all (``-``:
+    a scratch or an edge on a busy frame) paints over nothing."""
+    if not circle_in_line(head.head.rim, line.quad) or not any(c.isalnum() for c in line.text):
         return False
     share = head.candidates[0].score if head.candidates else 0.0
     if _confident(line) or share < lost:
