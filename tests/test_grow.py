@@ -131,3 +131,39 @@ def test_local_contrast_keeps_glyph_edges_and_drops_smooth_shading():
     assert plain[inner].abs().max() > 0.5  # the strokes stand out
     assert (plain - shaded)[inner].abs().max() < 0.1
     assert lc(torch.zeros(1, 1, 48, 384)).abs().max() == 0
+
+
+def test_the_grow_command_writes_the_trainers_widened_start_as_a_bundle(tmp_path, monkeypatch):
+    """`python -m training.grow` gives the weights a trainer starts from when it widens the same bundle (same
+    copies, same noise), in a bundle whose ONNX graph and manifest have the new widths."""
+    import json
+    import sys
+
+    import onnxruntime as ort
+
+    from training import grow
+    from training.grow import init_widths, warm_state
+
+    small = _trained_like(OLD)
+    src = tmp_path / "small"
+    src.mkdir()
+    torch.save(small.state_dict(), src / "weights.pt")
+    (src / "manifest.json").write_text(json.dumps({"name": "lot_recognizer", "architecture": "crnn",
+                                                   "config": {**OLD.__dict__, "channels": list(OLD.channels)},
+                                                   "input": {"height_px": 32, "width_px": 64}, "sha256": "x"}))
+    monkeypatch.setattr(sys, "argv", ["grow", "--bundle", str(src), "--channels", "6", "8", "13", "20",
+                                      "--hidden", "10", "--out", str(tmp_path / "wide")])
+    grow.main()
+    manifest = json.loads((tmp_path / "wide" / "manifest.json").read_text())
+    assert manifest["config"]["channels"] == [6, 8, 13, 20] and manifest["config"]["hidden"] == 10
+    assert manifest["sha256"] != "x" and manifest["data"]["grown_from"] == str(src)
+    wide = torch.load(tmp_path / "wide" / "weights.pt")
+    cfg = widened(init_widths(src / "weights.pt", OLD), (6, 8, 13, 20), 10)
+    trainers = warm_state(src / "weights.pt", OLD, cfg, 0.01)  # the trainers' default --grow-noise
+    for k, v in trainers.items():
+        torch.testing.assert_close(wide[k], v)
+    x = torch.randn(2, 1, 32, 64)
+    onnx_out = ort.InferenceSession(str(tmp_path / "wide" / "model.onnx")).run(None, {"input": x.numpy()})[0]
+    np.testing.assert_allclose(onnx_out, _logits(cfg, trainers, x).numpy(), atol=1e-4)
+    with torch.no_grad():
+        assert (torch.from_numpy(onnx_out) - small(x)).abs().max() < 0.5  # the noise moves the read only a little

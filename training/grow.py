@@ -7,12 +7,20 @@ by the number of copies. The widened network's logits equal the narrow one's (ev
 copied channels share batch statistics). A little noise on the copies' incoming weights lets them drift apart.
 A network may also gain the locally contrast-normalised input channel (``CRNNConfig.contrast_sigma``): the first
 convolution's weights from it start at zero, so again the logits do not change until training moves them.
+
+The trainers widen their warm start with ``--channels`` / ``--hidden``; this module's command writes the same
+widened start as a bundle (the same units copied, the same noise), so that a run grown from a bundle can be souped
+with where it began:
+
+    python -m training.grow --bundle model/weights/lot_recognizer --channels 24 48 96 144 --hidden 144 \
+        --out cache/lot_rec_v25w
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -136,3 +144,35 @@ def warm_state(init: Path, base: CRNNConfig, cfg: CRNNConfig, noise: float) -> d
     if cfg.contrast_sigma != base.contrast_sigma:
         state, base = with_contrast(state, base, cfg.contrast_sigma)
     return state if cfg == base else widen_crnn(state, base, cfg, np.random.default_rng(0), noise=noise)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--bundle", type=Path, required=True, help="a CRNN bundle folder with weights.pt")
+    ap.add_argument("--out", type=Path, required=True)
+    add_width_args(ap)
+    a = ap.parse_args()
+    from model.nets.crnn import build_crnn
+    from training.export import export_bundle
+
+    manifest = json.loads((a.bundle / "manifest.json").read_text())
+    base = init_widths(a.bundle / "weights.pt", CRNNConfig(**{k: tuple(v) if isinstance(v, list) else v
+                                                               for k, v in manifest["config"].items()}))
+    cfg = widened(base, a.channels, a.hidden, a.contrast_sigma)
+    model = build_crnn(cfg)
+    model.load_state_dict(warm_state(a.bundle / "weights.pt", base, cfg, a.grow_noise))
+    a.out.mkdir(parents=True, exist_ok=True)
+    torch.save(model.state_dict(), a.out / "weights.pt")
+    example = torch.zeros(2, 1, cfg.height_px, cfg.width_px)
+    example.normal_(generator=torch.Generator().manual_seed(0))
+    drop = ("sha256", "onnx_max_abs_err", "metrics")
+    export_bundle(model.eval(), a.out, example=example, manifest={
+        **{k: v for k, v in manifest.items() if k not in drop}, "config": cfg.__dict__,
+        "training_command": " ".join(["python -m training.grow", *sys.argv[1:]]),
+        "data": {"grown_from": str(a.bundle), "parent": manifest.get("training_command")},
+    })
+    print(f"wrote {a.out}")
+
+
+if __name__ == "__main__":
+    main()
