@@ -254,7 +254,7 @@ def is_noise(line: LineRead, *, weak_detection: float, unreadable: float) -> boo
     renders, 180 video frames with no painted line and 180 markings, all six such reads were false lines on the
     frames' backgrounds)."""
     weak = line.detection_score < weak_detection and line.mean_char_prob < unreadable
-    return weak or not any(c.isalnum() for c in line.text)
+    return weak or not line.has_letter_or_digit
 
 
 def extends(short: Beam, longer: Beam, *, sure: float) -> bool:

@@ -77,7 +77,7 @@ def _painted_over(head: Read, line: LineRead, *, unsure: float = 0.5, lost: floa
     head's own best read has under ``unsure`` of its candidates' mass, or that read has under ``lost`` (painted
     text read as a headstamp reads as nothing in particular). A line read as no letter or digit at all (``-``:
     a scratch or an edge on a busy frame) paints over nothing."""
-    if not circle_in_line(head.head.rim, line.quad) or not any(c.isalnum() for c in line.text):
+    if not circle_in_line(head.head.rim, line.quad) or not line.has_letter_or_digit:
         return False
     share = head.candidates[0].score if head.candidates else 0.0
     if _confident(line) or share < lost:

@@ -110,6 +110,11 @@ class LineRead:
         """The read's mean character probability (0 for an empty read)."""
         return sum(self.char_probs) / len(self.char_probs) if self.char_probs else 0.0
 
+    @property
+    def has_letter_or_digit(self) -> bool:
+        """Whether the read holds a letter or digit in any script (a lone ``-`` or ``()`` does not)."""
+        return any(c.isalnum() for c in self.text)
+
     def to_json(self) -> dict:
         xs, ys = [p[0] for p in self.quad], [p[1] for p in self.quad]
         out = {"kind": self.kind, "text": self.text,

@@ -42,3 +42,19 @@ def _axes(any_size: bool) -> dict:
     if any_size:
         return {"input": {0: "batch", 2: "height", 3: "width"}, "output": {0: "batch", 2: "rows", 3: "cols"}}
     return {"input": {0: "batch"}, "output": {0: "batch"}}
+
+
+def export_derived(model: nn.Module, out_dir: Path, *, manifest: dict, command: str, data: dict,
+                   config: dict | None = None) -> Path:
+    """Save ``model``, made from other bundles' weights (a soup, a widened start), as a bundle: weights.pt, the
+    ONNX graph and the source ``manifest`` less its checks and metrics, with ``command`` and ``data`` (and
+    ``config`` when the network's widths differ from the source's)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    torch.save(model.state_dict(), out_dir / "weights.pt")
+    inp = manifest["input"]
+    example = torch.zeros(2, 1, inp["height_px"], inp["width_px"])
+    example.normal_(generator=torch.Generator().manual_seed(0))
+    drop = ("sha256", "onnx_max_abs_err", "metrics")
+    return export_bundle(model.eval(), out_dir, example=example, manifest={
+        **{k: v for k, v in manifest.items() if k not in drop}, **({"config": config} if config else {}),
+        "training_command": command, "data": data})

@@ -153,24 +153,16 @@ def main() -> None:
     add_width_args(ap)
     a = ap.parse_args()
     from model.nets.crnn import build_crnn
-    from training.export import export_bundle
+    from training.export import export_derived
 
     manifest = json.loads((a.bundle / "manifest.json").read_text())
-    base = init_widths(a.bundle / "weights.pt", CRNNConfig(**{k: tuple(v) if isinstance(v, list) else v
-                                                               for k, v in manifest["config"].items()}))
+    base = CRNNConfig.from_dict(manifest["config"])
     cfg = widened(base, a.channels, a.hidden, a.contrast_sigma)
     model = build_crnn(cfg)
     model.load_state_dict(warm_state(a.bundle / "weights.pt", base, cfg, a.grow_noise))
-    a.out.mkdir(parents=True, exist_ok=True)
-    torch.save(model.state_dict(), a.out / "weights.pt")
-    example = torch.zeros(2, 1, cfg.height_px, cfg.width_px)
-    example.normal_(generator=torch.Generator().manual_seed(0))
-    drop = ("sha256", "onnx_max_abs_err", "metrics")
-    export_bundle(model.eval(), a.out, example=example, manifest={
-        **{k: v for k, v in manifest.items() if k not in drop}, "config": cfg.__dict__,
-        "training_command": " ".join(["python -m training.grow", *sys.argv[1:]]),
-        "data": {"grown_from": str(a.bundle), "parent": manifest.get("training_command")},
-    })
+    export_derived(model, a.out, manifest=manifest, config=cfg.__dict__,
+                   command=" ".join(["python -m training.grow", *sys.argv[1:]]),
+                   data={"grown_from": str(a.bundle), "parent": manifest.get("training_command")})
     print(f"wrote {a.out}")
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import torch
 
 from model.nets.crnn import CRNNConfig, build_crnn
-from training.export import export_bundle
+from training.export import export_derived
 
 
 def soup(states: list[dict[str, torch.Tensor]], weights: list[float]) -> dict[str, torch.Tensor]:
@@ -51,22 +51,13 @@ def main() -> None:
     manifest = json.loads((a.bundles[0] / "manifest.json").read_text())
     if manifest.get("architecture") != "crnn":
         raise SystemExit(f"{a.bundles[0]}: only CRNN bundles are souped here")
-    cfg = CRNNConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in manifest["config"].items()})
-    model = build_crnn(cfg)
+    model = build_crnn(CRNNConfig.from_dict(manifest["config"]))
     model.load_state_dict(soup([torch.load(b / "weights.pt", map_location="cpu") for b in a.bundles], weights))
-    a.out.mkdir(parents=True, exist_ok=True)
-    torch.save(model.state_dict(), a.out / "weights.pt")
-    inp = manifest["input"]
-    example = torch.zeros(2, 1, inp["height_px"], inp["width_px"])
-    example.normal_(generator=torch.Generator().manual_seed(0))
-    drop = ("sha256", "onnx_max_abs_err", "metrics")
-    export_bundle(model.eval(), a.out, example=example, manifest={
-        **{k: v for k, v in manifest.items() if k not in drop},
-        "training_command": " ".join(["python -m training.soup", *sys.argv[1:]]),
-        "data": {"soup_of": [str(b) for b in a.bundles], "weights": weights,
-                 "parents": [json.loads((b / "manifest.json").read_text()).get("training_command")
-                             for b in a.bundles]},
-    })
+    export_derived(model, a.out, manifest=manifest,
+                   command=" ".join(["python -m training.soup", *sys.argv[1:]]),
+                   data={"soup_of": [str(b) for b in a.bundles], "weights": weights,
+                         "parents": [json.loads((b / "manifest.json").read_text()).get("training_command")
+                                     for b in a.bundles]})
     print(f"wrote {a.out}")
 
 

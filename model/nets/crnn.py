@@ -25,6 +25,11 @@ class CRNNConfig:
     hidden: int = 96
     contrast_sigma: float = 0.0  # > 0: a second input channel, the strip locally contrast-normalised at this scale
 
+    @classmethod
+    def from_dict(cls, config: dict) -> CRNNConfig:
+        """The config a bundle's manifest.json records (lists back to tuples)."""
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in config.items()})
+
 
 class LocalContrast(nn.Module):
     """Fixed local contrast normalisation: ``(x - G*x) / (sqrt(G*(x - G*x)^2) + floor)`` with a Gaussian ``G`` of
