@@ -25,7 +25,7 @@ from model.detection.lines import encode_line_targets
 from model.nets.centernet import CenterNetConfig, build_centernet
 from model.structures import Ellipse
 from training.engine import LoopConfig, train_detector
-from training.export import export_bundle
+from training.export import export_bundle, load_weights
 
 NAMES = {"heads": "case_head_detector", "lines": "line_detector"}
 
@@ -126,7 +126,7 @@ def main() -> None:
         pixels, labels = np.concatenate([pixels, negatives]), labels + [[] for _ in range(len(negatives))]
     model = build_centernet(cfg)
     if a.init:
-        model.load_state_dict(torch.load(a.init, map_location="cpu"))
+        model.load_state_dict(load_weights(a.init))
     batches = make_batches(pixels, labels, cfg.input_px, a.batch, a.task, min_side=a.min_side)
     metrics = train_detector(model, batches, LoopConfig(minutes=a.minutes, lr=a.lr, batch=a.batch))
     logging.info("metrics %s", metrics)

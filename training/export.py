@@ -38,6 +38,17 @@ def export_bundle(model: nn.Module, out_dir: Path, *, example: torch.Tensor, man
     return onnx_path
 
 
+def load_weights(path: Path) -> dict[str, torch.Tensor]:
+    """A bundle's weights.pt as float32 tensors (shipped bundles keep them in float16, ``training.ship``)."""
+    state = torch.load(path, map_location="cpu")
+    return {k: v.float() if v.is_floating_point() else v for k, v in state.items()}
+
+
+def half_weights(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """``state`` with its floating tensors in float16: half the bytes, ample for a warm start."""
+    return {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
+
+
 def _axes(any_size: bool) -> dict:
     if any_size:
         return {"input": {0: "batch", 2: "height", 3: "width"}, "output": {0: "batch", 2: "rows", 3: "cols"}}

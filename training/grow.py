@@ -28,6 +28,7 @@ import numpy as np
 import torch
 
 from model.nets.crnn import CRNNConfig
+from training.export import load_weights
 
 
 def unit_map(old: int, new: int, rng: np.random.Generator) -> np.ndarray:
@@ -140,7 +141,7 @@ def init_widths(init: Path | None, cfg: CRNNConfig) -> CRNNConfig:
 
 def warm_state(init: Path, base: CRNNConfig, cfg: CRNNConfig, noise: float) -> dict[str, torch.Tensor]:
     """The weights.pt at ``init`` (a CRNN of ``base``), given the contrast channel and widened when ``cfg`` asks."""
-    state = torch.load(init, map_location="cpu")
+    state = load_weights(init)
     if cfg.contrast_sigma != base.contrast_sigma:
         state, base = with_contrast(state, base, cfg.contrast_sigma)
     return state if cfg == base else widen_crnn(state, base, cfg, np.random.default_rng(0), noise=noise)

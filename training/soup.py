@@ -19,7 +19,7 @@ from pathlib import Path
 import torch
 
 from model.nets.crnn import CRNNConfig, build_crnn
-from training.export import export_derived
+from training.export import export_derived, load_weights
 
 
 def soup(states: list[dict[str, torch.Tensor]], weights: list[float]) -> dict[str, torch.Tensor]:
@@ -52,7 +52,7 @@ def main() -> None:
     if manifest.get("architecture") != "crnn":
         raise SystemExit(f"{a.bundles[0]}: only CRNN bundles are souped here")
     model = build_crnn(CRNNConfig.from_dict(manifest["config"]))
-    model.load_state_dict(soup([torch.load(b / "weights.pt", map_location="cpu") for b in a.bundles], weights))
+    model.load_state_dict(soup([load_weights(b / "weights.pt") for b in a.bundles], weights))
     export_derived(model, a.out, manifest=manifest,
                    command=" ".join(["python -m training.soup", *sys.argv[1:]]),
                    data={"soup_of": [str(b) for b in a.bundles], "weights": weights,
