@@ -1,7 +1,7 @@
 """Install a trained bundle as a shipped one: its ONNX graph and manifest as they are, weights.pt in float16.
 
-    python -m training.ship --bundle cache/hs_rec_w25 --to model/weights/headstamp_recognizer --version v25 \
-        --metrics cache/hs_rec_w25/fresh.json
+    python -m training.ship --bundle cache/run --to model/weights/headstamp_recognizer --version v26 \
+        --metrics cache/run/fresh.json
 
 Inference reads only ``model.onnx``; ``weights.pt`` is kept for warm starts (``--init``, ``training.grow``,
 ``training.soup``), which read it back as float32 (``training.export.load_weights``), so float16 halves it at no
