@@ -10,6 +10,7 @@ import torch
 
 from model.bundle import WEIGHTS_DIR, load_bundle
 from model.runtime import OnnxNet
+from training.export import load_weights
 from training.soup import soup
 
 
@@ -40,6 +41,9 @@ def test_a_bundle_souped_with_itself_reads_as_it_did(tmp_path):
     assert manifest["input"] == json.loads((src / "manifest.json").read_text())["input"]
     inp = manifest["input"]
     x = np.random.default_rng(0).normal(0, 1, (3, 1, inp["height_px"], inp["width_px"])).astype(np.float32)
+    half = load_weights(src / "weights.pt")  # the shipped weights, float16 on disk, read back as float32
+    for k, v in torch.load(out / "weights.pt").items():
+        assert torch.equal(v, half[k])
     shipped, souped = OnnxNet(load_bundle(src), threads=1)(x), OnnxNet(load_bundle(out), threads=1)(x)
     # shipped weights.pt is float16 (training/ship.py): the graph rebuilt from it differs in rounding only
     assert np.abs(souped - shipped).max() < 0.25 and (souped.argmax(-1) == shipped.argmax(-1)).all()

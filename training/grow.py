@@ -27,8 +27,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from model.nets.crnn import CRNNConfig
-from training.export import load_weights
+from model.nets.crnn import CRNNConfig, build_crnn
+from training.export import export_derived, load_weights
 
 
 def unit_map(old: int, new: int, rng: np.random.Generator) -> np.ndarray:
@@ -153,9 +153,6 @@ def main() -> None:
     ap.add_argument("--out", type=Path, required=True)
     add_width_args(ap)
     a = ap.parse_args()
-    from model.nets.crnn import build_crnn
-    from training.export import export_derived
-
     manifest = json.loads((a.bundle / "manifest.json").read_text())
     base = CRNNConfig.from_dict(manifest["config"])
     cfg = widened(base, a.channels, a.hidden, a.contrast_sigma)
