@@ -191,6 +191,9 @@ def main() -> None:
                     help="pairs: height factor, line heights more at each end (LotReaderConfig.jitter)")
     ap.add_argument("--jitter-below", type=float, default=LotReaderConfig.jitter_below,
                     help="jittered boxes only for lines whose best read's mean character probability is under this")
+    ap.add_argument("--shared-ways", action=argparse.BooleanOptionalAction, default=LotReaderConfig.shared_ways,
+                    help="read a marking's lines one way up, the one they favour together "
+                         "(LotReaderConfig.shared_ways)")
     ap.add_argument("--n-best", type=int, default=LotReaderConfig.n_best,
                     help="candidates kept per line (LotReaderConfig.n_best)")
     ap.add_argument("--craft", action="store_true", help="compare line finding with EasyOCR's CRAFT")
@@ -219,13 +222,15 @@ def main() -> None:
                           views=tuple(a.views), extend_by=a.extend, extend_sure=a.extend_sure,
                           colour_axes=a.colour_axes,
                           colour_retry_below=a.colour_retry_below, pool=a.pool, jitter_below=a.jitter_below,
-                          jitter=tuple(zip(a.jitter[::2], a.jitter[1::2])), n_best=a.n_best)
+                          jitter=tuple(zip(a.jitter[::2], a.jitter[1::2])), n_best=a.n_best,
+                          shared_ways=a.shared_ways)
     reader = LotReader(OnnxNet(load_bundle(a.detector), threads=a.threads),
                        OnnxNet(load_bundle(a.recognizer), threads=a.threads), cfg)
     print(f"detector {a.detector}, recognizer {a.recognizer}, zoom {'off' if a.no_zoom else 'on'}, "
           f"longer views {cfg.views}, extended by {cfg.extend_by} (sure {cfg.extend_sure}), "
           f"colour axes {cfg.colour_axes} (retry below {cfg.colour_retry_below}, pooled {cfg.pool}), "
           f"jittered boxes {cfg.jitter} (below {cfg.jitter_below}), {cfg.n_best} candidates per line, "
+          f"{'a marking read one way up' if cfg.shared_ways else 'each line its own way up'}, "
           f"{a.n} markings per cell, seed {a.seed}{', lot lines with a faded end' if a.faded else ''}"
           f"{', every surface camouflaged' if a.camouflage else ''}"
           f"{', photos cropped to their lines' if a.close else ''}"

@@ -15,7 +15,7 @@ import numpy as np
 from model.bundle import LINE_DETECTOR, LINE_RECOGNIZER, WEIGHTS_DIR, load_bundle
 from model.charset import decode_line, encode_line
 from model.detection.heads import letterbox
-from model.detection.lines import LineBox, decode_lines
+from model.detection.lines import LineBox, decode_lines, shared_ways
 from model.matching.confusion import normalise_marking
 from model.matching.formats import is_designation, is_other_line, parse_lot
 from model.recognition.ctc import Beam, beam_search, shares, softmax
@@ -93,6 +93,10 @@ class LotReaderConfig:
     # drops 39 % of false lines (noisy backgrounds, case-head rims) and 1.5 % of true ones (see also is_noise)
     weak_detection: float = 0.4
     unreadable: float = 0.5
+    # the lines of one marking (parallel and near each other) are read one way up, the one their reads favour
+    # together (model.detection.lines.shared_ways): a line of digits that read alike both ways up (60-06-08 and,
+    # turned, 80-90-09) follows its marking's nomenclature line (False: each line its own likelier way)
+    shared_ways: bool = True
     lot_prior: LotPrior | None = LotPrior()  # rescore reads with the seeded lot formats (None: the beam's order)
 
 
@@ -155,10 +159,10 @@ class LotReader:
         lines = lines + views
         if not lines:
             return []
-        best, seen = self._looks(rgb, lines)
+        best, seen, ways = self._looks(rgb, lines)
         if self.cfg.extend_by > 0:
             longer = [ln.lengthened(self.cfg.extend_by) for ln in lines]
-            for k, (ln, b, pool) in enumerate(zip(longer, *self._looks(rgb, longer))):
+            for k, (ln, b, pool) in enumerate(zip(longer, *self._looks(rgb, longer, ways)[:2])):
                 if best[k] is not None and b is not None and extends(best[k].beams[0], b.beams[0],
                                                                      sure=self.cfg.extend_sure):
                     lines[k], best[k], seen[k] = ln, b, pool
@@ -166,7 +170,8 @@ class LotReader:
                   if self.cfg.pool and b is not None and b.mean_char_prob < self.cfg.jitter_below]
         jittered = [dataclasses.replace(lines[i], half_h=lines[i].half_h * hs).lengthened(by)
                     for hs, by in self.cfg.jitter for i in unsure]
-        for i, pool in zip(unsure * len(self.cfg.jitter), self._looks(rgb, jittered)[1]):
+        again = unsure * len(self.cfg.jitter)
+        for i, pool in zip(again, self._looks(rgb, jittered, [ways[i] for i in again])[1]):
             seen[i] += pool
         reads = [None if b is None else self._line(ln, b, pool if self.cfg.pool else [b])
                  for ln, b, pool in zip(lines, best, seen)]
@@ -174,12 +179,14 @@ class LotReader:
                 and (first or r.mean_char_prob >= self.cfg.frame_readable)]
         return _label_lot(_merge_duplicates([ln for ln, _ in kept], [r for _, r in kept]))
 
-    def _looks(self, rgb: np.ndarray, lines: list[LineBox]) -> tuple[list[Look | None], list[list[Look]]]:
-        """Per line, its likeliest look (None when it reads as nothing) and every look that read something: each
-        line flattened both ways up on each colour axis (a further axis only while the best read so far is
-        unsure, ``colour_retry_below``)."""
+    def _looks(self, rgb: np.ndarray, lines: list[LineBox], ways: list[int] | None = None
+               ) -> tuple[list[Look | None], list[list[Look]], list[int]]:
+        """Per line, its likeliest look (None when it reads as nothing), every look that read something, and
+        the way up they were read: each line flattened both ways up on each colour axis (a further axis only
+        while the best read so far is unsure, ``colour_retry_below``); the way up is ``ways``' when given, else
+        the one its marking favours (``shared_ways``, when ``cfg.shared_ways``) or its own likelier one."""
         if not lines:
-            return [], []
+            return [], [], []
         h, w = self.input_hw
         quads = [(q, turn_quad(q)) for q in (ln.quad() for ln in lines)]  # both ways up: angle known mod 180 deg
         if self.colour:
@@ -191,39 +198,45 @@ class LotReader:
         # lines read unsurely look again on the next colour axis; when every line is to, all axes in one batch
         n_axes, retry = len(axes[0][0]), self.cfg.colour_retry_below
         rounds = [list(range(n_axes))] if retry == math.inf else [[k] for k in range(n_axes)]
-        best: list[Look | None] = [None] * len(lines)
-        seen: list[list[Look]] = [[] for _ in lines]
+        best: list[list[Look | None]] = [[None, None] for _ in lines]  # [line][way]
+        seen: list[list[list[Look]]] = [[[], []] for _ in lines]
         for ks in rounds:
-            todo = [(i, k) for i, b in enumerate(best) if b is None or b.mean_char_prob < retry for k in ks]
-            looks = self._best_looks([quads[i] for i, _ in todo], [[way[k] for way in axes[i]] for i, k in todo])
-            for (i, _), b in zip(todo, looks):
-                if b is not None:
-                    seen[i].append(b)
-                    if best[i] is None or b.beams[0][1] > best[i].beams[0][1]:
-                        best[i] = b
-        return best, seen
+            todo = [(i, k) for i, b in enumerate(best) if _likeliest(b) is None
+                    or _likeliest(b).mean_char_prob < retry for k in ks]
+            looks = self._both_ways([quads[i] for i, _ in todo], [[way[k] for way in axes[i]] for i, k in todo])
+            for (i, _), pair in zip(todo, looks):
+                for way, b in enumerate(pair):
+                    if b is not None:
+                        seen[i][way].append(b)
+                        if best[i][way] is None or b.beams[0][1] > best[i][way].beams[0][1]:
+                            best[i][way] = b
+        if ways is None:
+            lean = [_lean(b) for b in best]
+            ways = shared_ways(lines, lean) if self.cfg.shared_ways else [int(x < 0) for x in lean]
+        # a line that reads nothing its marking's way up keeps its own way's read
+        ways = [way if b[way] is not None else 1 - way for way, b in zip(ways, best)]
+        return [b[way] for way, b in zip(ways, best)], [sn[way] for way, sn in zip(ways, seen)], ways
 
     def _noise(self, line: LineRead) -> bool:
         return is_noise(line, weak_detection=self.cfg.weak_detection, unreadable=self.cfg.unreadable)
 
-    def _best_looks(self, quads: list[tuple[np.ndarray, np.ndarray]],
-                    strips: list[list[np.ndarray]]) -> list[Look | None]:
-        """Each line's strips (one per way up) recognised in one batch; per line its :meth:`_best_way`."""
+    def _both_ways(self, quads: list[tuple[np.ndarray, np.ndarray]],
+                   strips: list[list[np.ndarray]]) -> list[tuple[Look | None, Look | None]]:
+        """Each line's strips (one per way up) recognised in one batch; per line its :meth:`_ways`."""
         h, w = self.input_hw
         x = strips_to_input([s for per in strips for s in per], height_px=h, width_px=w)
         logits = self.net.batched(x, self.cfg.batch)
-        return [self._best_way(pair, logits[2 * k: 2 * k + 2]) for k, pair in enumerate(quads)]
+        return [self._ways(pair, logits[2 * k: 2 * k + 2]) for k, pair in enumerate(quads)]
 
-    def _best_way(self, quads: tuple[np.ndarray, np.ndarray], logits: np.ndarray) -> Look | None:
-        """The beams, quad and posteriors of the way up whose likeliest non-empty read is likelier (the recognizer
-        reads an upside-down line as nothing), or None when neither way reads anything."""
-        best = None
+    def _ways(self, quads: tuple[np.ndarray, np.ndarray], logits: np.ndarray) -> tuple[Look | None, Look | None]:
+        """The beams, quad and posteriors of each way up, None for a way whose reads are all empty (the recognizer
+        reads an upside-down line as nothing)."""
+        out = []
         for quad, lg in zip(quads, logits):
             probs = softmax(lg)
             beams = [b for b in beam_search(probs, beam=self.cfg.beam, prune=self.cfg.prune) if b[0]]
-            if beams and (best is None or beams[0][1] > best.beams[0][1]):
-                best = Look(beams, quad, probs)
-        return best
+            out.append(Look(beams, quad, probs) if beams else None)
+        return out[0], out[1]
 
     def _line(self, ln: LineBox, look: Look, pooled: tuple[Look, ...] | list[Look] = ()) -> LineRead:
         """A line's read from the beams of its chosen look (and of the ``pooled`` looks, scored under their
@@ -246,6 +259,19 @@ class LotReader:
         text, circled = normalise_marking(raw)
         return LineRead("text", tuple((float(x), float(y)) for x, y in quad), text, tuple(char_probs), cands,
                         circled, detection_score=ln.score)
+
+
+def _likeliest(pair: list[Look | None]) -> Look | None:
+    """The look of a line's two ways up whose likeliest read is likelier (None when neither reads anything)."""
+    looks = [b for b in pair if b is not None]
+    return max(looks, key=lambda b: b.beams[0][1]) if looks else None
+
+
+def _lean(pair: list[Look | None], floor: float = 1e-4) -> float:
+    """A line's evidence for its way 0 over way 1: the log ratio of their likeliest reads' probabilities (a way
+    that reads nothing counts as ``floor``)."""
+    p0, p1 = (max(b.beams[0][1], floor) if b is not None else floor for b in pair)
+    return math.log(p0) - math.log(p1)
 
 
 def is_noise(line: LineRead, *, weak_detection: float, unreadable: float) -> bool:

@@ -242,6 +242,7 @@ def test_the_way_up_that_reads_something_wins(reader):
     other way up gives the line, its quad and its text; a line that reads as nothing either way is dropped."""
     from model.charset import BLANK, N_LINE_CLASSES, encode_line
     from model.detection.lines import LineBox
+    from model.lot_reader import _likeliest
     from model.rectify.lines import turn_quad
     from tests.posteriors import posteriors
 
@@ -251,12 +252,52 @@ def test_the_way_up_that_reads_something_wins(reader):
     nothing = np.log(posteriors([BLANK] * len(path), n_classes=N_LINE_CLASSES))
     text = np.log(posteriors(path, n_classes=N_LINE_CLASSES))
     for up, down, way in ((text, nothing, 0), (nothing, text, 1)):
-        look = reader._best_way(quads, np.stack([up, down]))
-        assert look is not None
-        read = reader._line(ln, look)
+        pair = reader._ways(quads, np.stack([up, down]))
+        assert pair[1 - way] is None
+        read = reader._line(ln, _likeliest(pair))
         assert read.text == "12-3"
         assert np.allclose(read.quad, quads[way])
-    assert reader._best_way(quads, np.stack([nothing, nothing])) is None
+    assert reader._ways(quads, np.stack([nothing, nothing])) == (None, None)
+
+
+class _Posteriors:
+    """A stand-in recognizer: the shipped bundle's manifest, and for each strip of a batch the log-posteriors
+    ``per_strip`` gives it in turn (line by line, way 0 then way 1, as the reader batches them on one axis)."""
+
+    def __init__(self, bundle, per_strip: list[np.ndarray]) -> None:
+        self.bundle, self.per_strip = bundle, per_strip
+
+    def batched(self, x: np.ndarray, batch: int) -> np.ndarray:
+        assert len(x) == len(self.per_strip)
+        return np.stack(self.per_strip)
+
+
+def test_a_markings_lines_are_read_one_way_up(reader):
+    """A sure nomenclature line that reads only one way up, and below it a lot of digits that read alike both
+    ways (``60-06-08``; turned, a little likelier, ``80-90-09``): read alone the lot line would be turned; read
+    as one marking it takes the nomenclature's way up and reads ``60-06-08``."""
+    from model.charset import BLANK, N_LINE_CLASSES, encode_line
+    from model.detection.lines import LineBox
+    from tests.posteriors import posteriors
+
+    def spelt(text: str, peak: float) -> np.ndarray:
+        """Each character ``peak`` likely at its frame (else blank), blank between characters."""
+        path = [BLANK, *[c for k in encode_line(text) for c in (k, BLANK)]]
+        probs = posteriors(path + [BLANK] * (30 - len(path)), peak=1.0, n_classes=N_LINE_CLASSES)
+        for t in range(1, len(path), 2):
+            probs[t, BLANK] = 1.0 - peak
+            probs[t, path[t]] = peak
+        return np.log(np.maximum(probs, 1e-9))
+
+    lines = [LineBox(200, 100, 80, 12, 0.0, 0.9), LineBox(200, 135, 90, 12, 0.0, 0.9)]
+    strips = [spelt("PG-7V", 0.95), spelt("", 0.95), spelt("60-06-08", 0.8), spelt("80-90-09", 0.85)]
+    rgb = np.full((300, 400, 3), 128, np.uint8)
+    for shared, want in ((True, [0, 0]), (False, [0, 1])):
+        cfg = dataclasses.replace(reader.cfg, colour_axes=1, shared_ways=shared)
+        one_way = LotReader(reader.detector, _Posteriors(reader.net.bundle, strips), cfg)
+        best, _, ways = one_way._looks(rgb, lines)
+        assert ways == want
+        assert one_way._line(lines[1], best[1]).text == ("60-06-08" if shared else "80-90-09")
 
 
 def test_upside_down_markings_read_the_right_way_up(reader):
@@ -444,10 +485,10 @@ class _Spy(LotReader):
     def detect(self, rgb: np.ndarray) -> list:
         return [dataclasses.replace(ln, half_h=ln.half_h * self.factor) for ln in super().detect(rgb)]
 
-    def _looks(self, rgb, lines):
-        best, seen = super()._looks(rgb, lines)
+    def _looks(self, rgb, lines, ways=None):
+        best, seen, ways = super()._looks(rgb, lines, ways)
         self.passes.append((list(lines), best))
-        return best, seen
+        return best, seen, ways
 
 
 def test_unsure_lines_are_read_again_in_jittered_boxes(reader):

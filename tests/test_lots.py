@@ -30,7 +30,7 @@ from datasets.lots import (
 )
 from model.charset import decode_line, encode_line
 from model.detection.heads import Letterbox
-from model.detection.lines import LineBox, box_of_quad, decode_lines, encode_line_targets, frames
+from model.detection.lines import LineBox, box_of_quad, decode_lines, encode_line_targets, frames, shared_ways
 from model.lot_reader import _label_lot
 from model.matching.formats import is_designation, parse_lot
 from model.rectify.lines import flatten_line, flatten_line_colours, flatten_line_rgb, quad_axes, turn_quad
@@ -428,3 +428,18 @@ def test_more_fonts_draw_footless_ones_and_only_when_asked(tmp_path, lot_lines, 
     more = lot_lines(tmp_path / "more", "--seed", "9", "--count", "6", "--more-fonts", "1")
     assert np.array_equal(off["pixels"], plain["pixels"]) and list(off["texts"]) == list(plain["texts"])
     assert more["pixels"].shape != plain["pixels"].shape or not np.array_equal(more["pixels"], plain["pixels"])
+
+
+def test_a_markings_lines_share_their_way_up():
+    """Two parallel lines of one marking, the second given at the opposite angle (way 0 is its turned way): the
+    sure nomenclature line (lean +5 for its way 0) outweighs the lot line of symmetric digits (lean +0.3 for its
+    own way 0, which is upside down), so both read the nomenclature's way. A line far away, or across them,
+    keeps its own way; so does a line alone."""
+    top = LineBox(200, 100, 80, 12, 0.0, 0.9)
+    lot = LineBox(205, 135, 90, 12, math.pi, 0.9)  # 35 px below: one marking
+    far = LineBox(900, 600, 80, 12, math.pi, 0.9)
+    across = LineBox(200, 160, 80, 12, math.pi / 2, 0.9)
+    assert shared_ways([top, lot], [5.0, 0.3]) == [0, 1]
+    assert shared_ways([top, lot], [-5.0, 0.3]) == [1, 0]
+    assert shared_ways([top, lot, far, across], [5.0, 0.3, 0.3, -0.2]) == [0, 1, 0, 1]
+    assert shared_ways([lot], [-0.1]) == [1] and shared_ways([], []) == []

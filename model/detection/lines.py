@@ -120,3 +120,38 @@ def decode_lines(out: np.ndarray, box: Letterbox, *, threshold: float = 0.3, max
                              hh / box.scale, ang, float(heat[iy, ix])))
     return lines
 
+
+
+def shared_ways(lines: list[LineBox], lean: list[float], *, parallel_deg: float = 15.0,
+                near: float = 4.0) -> list[int]:
+    """Which way up to read each line (0: as its ``quad``, 1: turned) when the lines of one marking share it.
+
+    ``lean[i]`` is line i's evidence for its way 0 over way 1 (a log-probability ratio). Lines that are parallel
+    (within ``parallel_deg``) and near each other (their boxes within ``near`` line heights) form one marking,
+    painted one way up: its lines' evidence, each taken in the marking's own direction, is summed and all of them
+    read the way it favours (ties: way 0). A line alone reads its own likelier way."""
+    n = len(lines)
+    parent = list(range(n))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    tol = math.sin(math.radians(parallel_deg))
+    for i in range(n):
+        for j in range(i + 1, n):
+            a, b = lines[i], lines[j]
+            gap = math.hypot(a.cx - b.cx, a.cy - b.cy) - a.half_len - b.half_len
+            if abs(math.sin(a.angle_rad - b.angle_rad)) < tol and gap < near * (a.half_h + b.half_h):
+                parent[root(i)] = root(j)
+    total: dict[int, float] = {}
+    for i in range(n):  # each line's lean in its marking's direction (that of the marking's root line)
+        total[root(i)] = total.get(root(i), 0.0) + lean[i] * _same_way(lines[i], lines[root(i)])
+    return [int(total[root(i)] * _same_way(lines[i], lines[root(i)]) < 0) for i in range(n)]
+
+
+def _same_way(a: LineBox, b: LineBox) -> int:
+    """+1 when two lines' way 0 is one way up (their directions less than a quarter turn apart), else -1."""
+    return 1 if math.cos(a.angle_rad - b.angle_rad) >= 0 else -1
