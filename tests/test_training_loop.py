@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from model.nets.crnn import CRNNConfig, build_crnn
-from training.engine import LoopConfig, add_run_args, run_config, train_ctc
+from training.engine import LoopConfig, add_run_args, kept_mean, run_config, train_ctc
 
 CFG = CRNNConfig(n_classes=11, height_px=32, width_px=64, channels=(4, 8, 8, 12), hidden=6)
 VAL = (np.random.default_rng(9).normal(size=(8, 1, 32, 64)).astype(np.float32), [[1, 2]] * 8)
@@ -70,6 +70,28 @@ def test_bf16_option_reaches_the_loop():
     add_run_args(ap)
     assert run_config(argparse.Namespace(minutes=1.0, lr=1e-3, **vars(ap.parse_args(["--bf16"])))).bf16
     assert not run_config(argparse.Namespace(minutes=1.0, lr=1e-3, **vars(ap.parse_args([])))).bf16
+
+
+def test_loss_truncation_leaves_out_the_hardest_strips():
+    """Without truncation the loss is nn.CTCLoss's batch mean (per character); with it the batch's hardest share is
+    left out (at least one strip kept), and a run that drops half of each batch trains differently."""
+    rng = np.random.default_rng(4)
+    logp = torch.from_numpy(rng.normal(size=(12, 5, CFG.n_classes))).float().log_softmax(-1)
+    targets = [[1, 2], [3], [4, 5, 6], [7], [8, 9]]
+    lengths = torch.tensor([len(t) for t in targets])
+    flat, frames = torch.tensor([c for t in targets for c in t]), torch.full((5,), 12)
+    per = torch.nn.CTCLoss(reduction="none")(logp, flat, frames, lengths) / lengths
+    assert kept_mean(per, 0.0) == pytest.approx(torch.nn.CTCLoss()(logp, flat, frames, lengths).item(), rel=1e-6)
+    assert kept_mean(per, 0.4).item() == pytest.approx(per.sort().values[:3].mean().item())
+    assert kept_mean(per, 0.99).item() == pytest.approx(per.min().item())
+    whole, truncated = _model(), _model()
+    train_ctc(whole, _batches, VAL, dataclasses.replace(LONG, max_steps=3))
+    train_ctc(truncated, _batches, VAL, dataclasses.replace(LONG, max_steps=3, drop_hardest=0.5))
+    assert any(not torch.equal(v, _state(whole)[k]) for k, v in _state(truncated).items())
+    ap = argparse.ArgumentParser()
+    add_run_args(ap)
+    got = run_config(argparse.Namespace(minutes=1.0, lr=1e-3, **vars(ap.parse_args(["--drop-hardest", "0.2"]))))
+    assert got.drop_hardest == 0.2
 
 
 def test_schedule_runs_out_across_sittings(tmp_path):
