@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -183,10 +184,11 @@ class LotReader:
 
     def _looks(self, rgb: np.ndarray, lines: list[LineBox], ways: list[int] | None = None
                ) -> tuple[list[Look | None], list[list[Look]], list[int]]:
-        """Per line, its likeliest look (None when it reads as nothing), every look that read something, and
-        the way up they were read: each line flattened both ways up on each colour axis (a further axis only
-        while the best read so far is unsure, ``colour_retry_below``); the way up is ``ways``' when given, else
-        the one its marking favours (``shared_ways``, when ``cfg.shared_ways``) or its own likelier one."""
+        """Per line, its likeliest look the way up it is read (None when it reads as nothing), its pool (on each
+        colour axis, the look of the way up that read likelier), and that way up: each line flattened both ways up
+        on each colour axis (a further axis only while the best read so far is unsure, ``colour_retry_below``);
+        the way up is ``ways``' when given, else the one its marking favours (``shared_ways``, when
+        ``cfg.shared_ways``) or its own likelier one."""
         if not lines:
             return [], [], []
         h, w = self.input_hw
@@ -263,13 +265,13 @@ class LotReader:
                         circled, detection_score=ln.score)
 
 
-def _likeliest(pair: list[Look | None]) -> Look | None:
+def _likeliest(pair: Sequence[Look | None]) -> Look | None:
     """The look of a line's two ways up whose likeliest read is likelier (None when neither reads anything)."""
     looks = [b for b in pair if b is not None]
     return max(looks, key=lambda b: b.beams[0][1]) if looks else None
 
 
-def _lean(pair: list[Look | None], floor: float = 1e-4) -> float:
+def _lean(pair: Sequence[Look | None], floor: float = 1e-4) -> float:
     """A line's evidence for its way 0 over way 1: the log ratio of their likeliest reads' probabilities (a way
     that reads nothing counts as ``floor``)."""
     p0, p1 = (max(b.beams[0][1], floor) if b is not None else floor for b in pair)
