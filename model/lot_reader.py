@@ -205,8 +205,8 @@ class LotReader:
         best: list[list[Look | None]] = [[None, None] for _ in lines]  # [line][way]
         seen: list[list[Look]] = [[] for _ in lines]  # per axis, the look of the way up that read likelier
         for ks in rounds:
-            todo = [(i, k) for i, b in enumerate(best) if _likeliest(b) is None
-                    or _likeliest(b).mean_char_prob < retry for k in ks]
+            todo = [(i, k) for i, b in enumerate(best) if (top := _likeliest(b)) is None
+                    or top.mean_char_prob < retry for k in ks]
             looks = self._both_ways([quads[i] for i, _ in todo], [[way[k] for way in axes[i]] for i, k in todo])
             for (i, _), pair in zip(todo, looks):
                 if (b := _likeliest(pair)) is not None:

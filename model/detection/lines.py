@@ -121,7 +121,6 @@ def decode_lines(out: np.ndarray, box: Letterbox, *, threshold: float = 0.3, max
     return lines
 
 
-
 def shared_ways(lines: list[LineBox], lean: list[float], *, parallel_deg: float = 15.0,
                 near: float = 4.0) -> list[int]:
     """Which way up to read each line (0: as its ``quad``, 1: turned) when the lines of one marking share it.
