@@ -4,7 +4,7 @@
                          [--no-zoom] [--views BY ...] [--extend BY] [--extend-sure P] [--colour-axes N]
                          [--colour-retry-below P] [--no-pool] [--jitter H BY ...] [--jitter-below P]
                          [--close | --glyph-cut] [--blur F | --soft] [--varied] [--whole-circles] [--more-fonts]
-                         [--n-best N] [--craft | --cut]
+                         [--n-best N] [--misreads] [--craft | --cut]
 
 Scenes per level from ``datasets.lots.render_marking``: markings filling the photo (as in close-ups), markings
 set into a wider 960x540 or 640x480 frame (``in_frame``, as in video stills and scene photos), and markings whose
@@ -38,7 +38,8 @@ marking on a surface in woodland camouflage
 (``datasets.lots.camouflage``); ``--close`` crops every photo that the marking fills at its sides to its lines
 (``datasets.lots.framed_close``: the lines whole, the longest reaching the photo's edge); ``--glyph-cut`` crops
 it through its outermost glyphs instead (``datasets.lots.glyph_cut``: up to 0.4 of a glyph lost to the frame,
-the lot still counted whole).
+the lot still counted whole). ``--misreads`` lists each lot not read exactly after the table: the painted lot, the
+lot read (or none) with its first candidates, and the other lines read.
 """
 
 from __future__ import annotations
@@ -196,6 +197,8 @@ def main() -> None:
                          "(LotReaderConfig.shared_ways)")
     ap.add_argument("--n-best", type=int, default=LotReaderConfig.n_best,
                     help="candidates kept per line (LotReaderConfig.n_best)")
+    ap.add_argument("--misreads", action="store_true",
+                    help="also list each lot not read exactly: its text, the lot read and the lot line's candidates")
     ap.add_argument("--craft", action="store_true", help="compare line finding with EasyOCR's CRAFT")
     ap.add_argument("--cut", action="store_true", help="lot lines cut by the frame, with and without the border look")
     ap.add_argument("--faded", action="store_true", help="one end of every lot line faded (datasets.lots.fade_end)")
@@ -248,6 +251,7 @@ def main() -> None:
     print("| scenes | level | lines found | framed tightly | lot exact | lot in n-best | circled flag right "
           "| other lines exact | ms/image (read) |")
     print("|---|---|---|---|---|---|---|---|---|")
+    missed: list[str] = []
     for setting in SETTINGS:
         for level in LEVELS:
             rng = np.random.default_rng([a.seed, SETTINGS.index(setting), LEVELS.index(level)])
@@ -269,6 +273,11 @@ def main() -> None:
                 lot = next((r for r in reads if r.kind == "lot"), None)
                 truth = scene.lot
                 exact += lot is not None and lot.text == truth.text
+                if a.misreads and (lot is None or lot.text != truth.text):
+                    cands = ", ".join(c.text for c in lot.candidates[:4]) if lot is not None else ""
+                    missed.append(f"{setting} {level}: painted {truth.text}; read "
+                                  f"{lot.text if lot is not None else 'no lot'} ({cands}); "
+                                  f"lines {' | '.join(r.text for r in reads if r.kind != 'lot')}")
                 nbest += any(truth.text == c.text for r in reads for c in r.candidates)
                 flag += lot is not None and lot.text == truth.text and lot.circled_factory == truth.circled_factory
                 others = [t.text for t in scene.lines if t is not truth]
@@ -277,6 +286,8 @@ def main() -> None:
             print(f"| {setting} | {level} | {hit_lines}/{n_lines} | {tight_lines}/{n_lines} | {exact}/{a.n} "
                   f"| {nbest}/{a.n} | {flag}/{a.n} | {other_exact}/{n_other} "
                   f"| {1000 * secs / a.n:.0f} |")
+    if missed:
+        print("\n" + "\n".join(missed))
 
 
 if __name__ == "__main__":
