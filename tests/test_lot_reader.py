@@ -162,12 +162,13 @@ def test_a_read_with_no_letter_or_digit_is_noise():
 
 def test_busy_frames_report_no_line_without_a_letter_or_digit(monkeypatch):
     """Video frames with no painted text: false lines on their backgrounds that read as a lone bracket or dash (one
-    of these sixteen frames, detection 0.41, under the weak-and-unreadable rule alone) are not reported."""
+    of these sixteen frames, detection 0.31, under the weak-and-unreadable rule alone; seed 17's frames since lot
+    recognizer v29, whose reads of seed 14's no longer give one) are not reported."""
     import model.lot_reader as lr
     from datasets.scenes import render_frame
 
     reader = LotReader.from_bundles(threads=2)
-    rng = np.random.default_rng(14)
+    rng = np.random.default_rng(17)
     frames = [render_frame(rng, level=lv).rgb for lv in ("clean", "worn") * 8]
 
     def bare(reads):
