@@ -49,7 +49,8 @@ def test_reads_fresh_clean_lot_lines(reader):
 
 def test_reads_fresh_clean_lot_lines_in_the_wider_type(reader):
     """Lines drawn from the Liberation and Roboto faces too (``render_marking(more_fonts=True)``; Roboto's 1 has
-    no foot): lot recognizer v28 reads 18 of these 20 exactly, v25 17, v21 16 (worn: 12, 13 and 12)."""
+    no foot): lot recognizer v29 reads 18 of these 20 exactly, v28 18, v25 17, v21 16 (worn, v28 / v25 / v21: 12, 13
+    and 12)."""
     rng = np.random.default_rng(606)
     exact = sum(scene.lot.text in [r.text for r in reader.read(scene.rgb)]
                 for scene in (render_marking(rng, level="clean", more_fonts=True) for _ in range(20)))

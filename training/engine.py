@@ -52,7 +52,7 @@ def add_run_args(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--device", default=LoopConfig.device, help="torch device to train on (cpu, cuda)")
     ap.add_argument("--bf16", action="store_true",
                     help="forward pass under bfloat16 autocast (about 1.8x faster on a CPU with AVX-512 BF16)")
-    ap.add_argument("--drop-hardest", type=float, default=0.0, metavar="SHARE",
+    ap.add_argument("--drop-hardest", type=float, default=LoopConfig.drop_hardest, metavar="SHARE",
                     help="leave this share of each batch, the strips with the highest loss per character, out of "
                          "the step (loss truncation)")
 
