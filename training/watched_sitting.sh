@@ -64,15 +64,15 @@ lot_glyph_cut=${LOT_GLYPH_CUT:-0.3}  # ... and of those not in a wider frame, cu
 lot_varied=${LOT_VARIED:-0.7}  # share of the training scenes with composed nomenclature and other lines
 lot_more_fonts=${LOT_MORE_FONTS:-0}  # share of the training scenes in the wider type (0 draws nothing)
 lot_mix_93="--circled 0.3 --in-frame 0.4 --faded 0.2 --close 0.2 --soft 0.6 --detected --lines-only"
-lot_mix_94="--more-fonts 0.8 --circled 0.3 --whole-circle 0.5 --in-frame 0.2 --faded 0.2 --glyph-cut 0.4 --soft 0.3
-    --varied 0.5 --detected --lines-only"
 render_lots() {  # SEED DIR
     local args
     if [[ $recipe == current ]]; then  # seeds 93-97 (cache/lots_93 ...), in turn
         case $(( $1 % 5 )) in
             0) args=$lot_mix_93 ;;
-            1) args=$lot_mix_94 ;;
-            2) args=${lot_mix_94/--detected/} ;;
+            1) args="--more-fonts 0.8 --circled 0.3 --whole-circle 0.5 --in-frame 0.2 --faded 0.2 --glyph-cut 0.4
+                     --soft 0.3 --varied 0.5 --detected --lines-only" ;;
+            2) args="--more-fonts 0.8 --circled 0.3 --whole-circle 0.5 --in-frame 0.3 --faded 0.2 --glyph-cut 0.4
+                     --soft 0.3 --varied 0.5 --lines-only" ;;
             3) args="--more-fonts 0.6 --circled 0.4 --whole-circle 0.6 --in-frame 0.2 --faded 0.2 --glyph-cut 0.4
                      --soft 0.3 --varied 0.5 --detected --lines-only" ;;
             *) args="--more-fonts 0.6 --circled 0.4 --whole-circle 0.6 --in-frame 0.3 --faded 0.2 --glyph-cut 0.4
@@ -102,7 +102,7 @@ case $kind in
     *) echo "KIND is headstamps or lots, not $kind" >&2; exit 2 ;;
 esac
 valpid=$!
-export count recipe render_nice lot_scenes lot_soft lot_glyph_cut lot_varied lot_more_fonts lot_mix_93 lot_mix_94 \
+export count recipe render_nice lot_scenes lot_soft lot_glyph_cut lot_varied lot_more_fonts lot_mix_93 \
     hs_more_fonts
 export -f "render_$kind"
 seq "$first" $(( first + 9999 )) \
