@@ -1,4 +1,5 @@
-"""Case-head detection geometry: target encoding and decoding, input sides, scale jitter, rim refinement."""
+"""Case-head detection geometry: target encoding and decoding, input sides, scale jitter, rim refinement, the
+rim shape loss."""
 
 from __future__ import annotations
 
@@ -7,12 +8,14 @@ import math
 import cv2
 import numpy as np
 import pytest
+import torch
 
 from model.detection.detector import refine
 from model.detection.heads import Letterbox, decode, encode_targets, input_side, letterbox
 from model.detection.rims import refine_rim
 from model.structures import CaseHead, Ellipse
 from training.detector import scale_jitter
+from training.engine import detection_loss, rim_shape_loss
 
 
 def _as_output(target: np.ndarray) -> np.ndarray:
@@ -102,3 +105,31 @@ def test_letterbox_places_the_image_centred():
     x, box = letterbox(np.zeros((100, 200, 3), np.uint8), 192)
     assert x.shape == (3, 192, 192)
     assert box.scale == pytest.approx(0.96) and box.pad_x == 0 and box.pad_y == 48
+
+
+def _head_loss(loss_fn, truth: Ellipse, guess: Ellipse) -> float:
+    """The loss of a network output that decodes to ``guess`` where the target says ``truth`` (one head)."""
+    box = Letterbox(1.0, 0.0, 0.0)
+    target, mask = encode_targets([(truth, 0.3)], box, 128)
+    out, _ = encode_targets([(guess, 0.3)], box, 128)
+    out = _as_output(out)
+    return float(loss_fn(*(torch.from_numpy(a)[None] for a in (out, target, mask))))
+
+
+def test_rim_shape_loss_ignores_the_angle_of_a_circle_but_not_of_an_ellipse():
+    circle, ellipse = Ellipse(60.0, 60.0, 30.0, 30.0, 0.0), Ellipse(60.0, 60.0, 30.0, 21.0, 0.0)
+    turned = lambda e: Ellipse(e.cx, e.cy, e.a_px, e.b_px, 0.7)  # noqa: E731
+    same = _head_loss(rim_shape_loss, circle, circle)
+    assert _head_loss(rim_shape_loss, circle, turned(circle)) == pytest.approx(same)
+    assert _head_loss(rim_shape_loss, ellipse, turned(ellipse)) > _head_loss(rim_shape_loss, ellipse, ellipse) + 0.5
+    # the old loss charges a circle's arbitrary angle as much as an ellipse's
+    assert _head_loss(detection_loss, circle, turned(circle)) > _head_loss(detection_loss, circle, circle) + 0.5
+
+
+def test_rim_shape_loss_charges_an_axis_ratio_error_alike_near_a_circle_and_at_a_tilt():
+    def cost(loss_fn, ratio: float, guess: float) -> float:
+        head = lambda r: Ellipse(60.0, 60.0, 30.0, 30.0 * r, 0.0)  # noqa: E731
+        return _head_loss(loss_fn, head(ratio), head(guess)) - _head_loss(loss_fn, head(ratio), head(ratio))
+    assert cost(rim_shape_loss, 0.99, 0.97) == pytest.approx(cost(rim_shape_loss, 0.80, 0.78), rel=0.05)
+    assert cost(rim_shape_loss, 0.80, 0.78) > 0.05
+    assert cost(detection_loss, 0.99, 0.97) > 3 * cost(detection_loss, 0.80, 0.78)  # the logit's stretch near 1

@@ -24,7 +24,7 @@ from model.detection.heads import STRIDE, Letterbox, encode_targets
 from model.detection.lines import encode_line_targets
 from model.nets.centernet import CenterNetConfig, build_centernet
 from model.structures import Ellipse
-from training.engine import LoopConfig, train_detector
+from training.engine import LoopConfig, detection_loss, rim_shape_loss, train_detector
 from training.export import export_bundle, load_weights
 
 NAMES = {"heads": "case_head_detector", "lines": "line_detector"}
@@ -116,6 +116,9 @@ def main() -> None:
                     help="lines: shards of images with no painted line (case-head scenes), trained to find none")
     ap.add_argument("--min-side", type=int, help="heads: train at random sides from this up to the full side "
                     "(and random zoom), so the bundle can run smaller on small images")
+    ap.add_argument("--shape-loss", action="store_true",
+                    help="heads: score the axis ratio as a ratio and the angle as far as the head is elliptical "
+                         "(training.engine.rim_shape_loss)")
     a = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     torch.set_num_threads(a.threads)
@@ -128,7 +131,8 @@ def main() -> None:
     if a.init:
         model.load_state_dict(load_weights(a.init))
     batches = make_batches(pixels, labels, cfg.input_px, a.batch, a.task, min_side=a.min_side)
-    metrics = train_detector(model, batches, LoopConfig(minutes=a.minutes, lr=a.lr, batch=a.batch))
+    loss_fn = rim_shape_loss if a.shape_loss and a.task == "heads" else detection_loss
+    metrics = train_detector(model, batches, LoopConfig(minutes=a.minutes, lr=a.lr, batch=a.batch), loss_fn)
     logging.info("metrics %s", metrics)
     a.out.mkdir(parents=True, exist_ok=True)
     torch.save(model.state_dict(), a.out / "weights.pt")  # for warm starts; inference uses model.onnx
