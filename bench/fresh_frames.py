@@ -4,7 +4,7 @@
         [--set FIELD=VALUE ...] [--misreads]
 
 960 x 540 frames from ``datasets.scenes.render_frame`` (1-6 heads of radius 35-95 px, some partly occluded),
-read by the shipped case-head detector and the recognizer (default: the shipped bundle). As
+read by the case-head detector and the recognizer (default: the shipped bundles; ``--detector DIR``). As
 ``shared/eval/score.py`` scores frames, a head counts as found when a read's centre lies within 0.6 of its rim
 radius of the true centre, and as read when such a read's segments equal the stamped ones clockwise from any
 start (separators aside, Cyrillic and Persian folded as the matcher does); "in n-best" credits a truth among
@@ -25,14 +25,13 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.fresh_heads import with_fields  # noqa: E402
+from bench.fresh_heads import make_reader, with_fields  # noqa: E402
 from datasets.degrade import soften  # noqa: E402
 from datasets.scenes import LEVELS, render_frame  # noqa: E402
-from model.bundle import RECOGNIZER, load_bundle  # noqa: E402
+from model.bundle import DETECTOR, RECOGNIZER  # noqa: E402
 from model.charset import cyclic_key  # noqa: E402
-from model.headstamp_reader import HeadstampReader, ReaderConfig  # noqa: E402
+from model.headstamp_reader import ReaderConfig  # noqa: E402
 from model.pipeline import THOROUGH  # noqa: E402
-from model.runtime import OnnxNet  # noqa: E402
 from model.structures import Read  # noqa: E402
 
 
@@ -45,6 +44,7 @@ def near(reads: list[Read], cx: float, cy: float, radius: float) -> list[Read]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--recognizer", default=RECOGNIZER)
+    ap.add_argument("--detector", default=DETECTOR, help="case-head detector bundle (name or folder)")
     ap.add_argument("--n", type=int, default=25, help="frames per level")
     ap.add_argument("--seed", type=int, default=31)
     ap.add_argument("--threads", type=int, default=2)
@@ -61,10 +61,10 @@ def main() -> None:
     a = ap.parse_args()
     cfg = THOROUGH[0] if a.thorough else ReaderConfig()
     cfg = with_fields(cfg, a.set)
-    shipped = HeadstampReader.from_bundles(threads=a.threads)
-    reader = HeadstampReader(OnnxNet(load_bundle(a.recognizer), threads=a.threads), shipped.detector, cfg)
-    print(f"recognizer {a.recognizer}{' (thorough)' if a.thorough else ''}, {' '.join(a.set) or 'default reader'}, "
-          f"{a.n} frames per level, seed {a.seed}, softened by {a.soften}{', Roboto' if a.more_fonts else ''}\n")
+    reader = make_reader(a.recognizer, a.detector, cfg, a.threads)
+    print(f"recognizer {a.recognizer}, detector {a.detector}{' (thorough)' if a.thorough else ''}, "
+          f"{' '.join(a.set) or 'default reader'}, {a.n} frames per level, seed {a.seed}, "
+          f"softened by {a.soften}{', Roboto' if a.more_fonts else ''}\n")
     print("| level | heads | found | read exactly | in n-best | ms/frame |\n|---|---|---|---|---|---|")
     missed: list[tuple[str, list[str], tuple[str, ...]]] = []
     for level in a.levels:

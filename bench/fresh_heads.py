@@ -5,7 +5,8 @@
 
 Single-head crops from ``datasets.scenes.render_crop`` (the shipped case-head detector finds the head); a read
 is exact when its segments equal the stamped ones clockwise from any start (star and cross separators aside,
-Cyrillic and Persian folded as the matcher does). The recognizer defaults to the shipped bundle. ``--persian``:
+Cyrillic and Persian folded as the matcher does). The recognizer and the detector (``--detector DIR``) default to
+the shipped bundles. ``--persian``:
 every head Iranian-style (code and Solar Hijri year in Persian digits). ``--glyph-h``: glyph heights drawn from
 [LO, HI] of the rim radius instead of the renderer's range (to see how a recognizer reads small stamps).
 ``--more-fonts``: every head stamped in ``datasets.headstamp.MORE_STAMP_FONTS`` (Roboto, whose 1 has no foot).
@@ -29,8 +30,9 @@ sys.path.insert(0, str(ROOT))
 from datasets.headstamp import GLYPH_H, NEAR_RIM, TextPlacement  # noqa: E402
 from datasets.sampler import persian_layout  # noqa: E402
 from datasets.scenes import LEVELS, render_crop  # noqa: E402
-from model.bundle import RECOGNIZER, load_bundle  # noqa: E402
+from model.bundle import DETECTOR, RECOGNIZER, load_bundle  # noqa: E402
 from model.charset import cyclic_key  # noqa: E402
+from model.detection.detector import CaseHeadDetector  # noqa: E402
 from model.headstamp_reader import HeadstampReader, ReaderConfig  # noqa: E402
 from model.pipeline import THOROUGH  # noqa: E402
 from model.runtime import OnnxNet  # noqa: E402
@@ -48,9 +50,16 @@ def with_fields(cfg: ReaderConfig, pairs: list[str]) -> ReaderConfig:
     return dataclasses.replace(cfg, **changes)
 
 
+def make_reader(recognizer: str, detector: str, cfg: ReaderConfig, threads: int) -> HeadstampReader:
+    """A headstamp reader of the given recognizer and case-head detector bundles (names or folders)."""
+    det = CaseHeadDetector(OnnxNet(load_bundle(detector), threads=threads), max_heads=cfg.max_heads)
+    return HeadstampReader(OnnxNet(load_bundle(recognizer), threads=threads), det, cfg)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--recognizer", default=RECOGNIZER)
+    ap.add_argument("--detector", default=DETECTOR, help="case-head detector bundle (name or folder)")
     ap.add_argument("--n", type=int, default=40)
     ap.add_argument("--seed", type=int, default=4242)
     ap.add_argument("--threads", type=int, default=2)
@@ -72,16 +81,15 @@ def main() -> None:
     a = ap.parse_args()
     text = NEAR_RIM if a.near_rim else TextPlacement()
     glyph_h = tuple(a.glyph_h) if a.glyph_h else GLYPH_H
-    shipped = HeadstampReader.from_bundles(threads=a.threads)
     cfg = THOROUGH[0] if a.thorough else ReaderConfig()
     if a.thorough and a.rim_scales is not None:
         cfg = dataclasses.replace(cfg, rim_scales=tuple(a.rim_scales))
     if a.thorough and a.retry_below is not None:
         cfg = dataclasses.replace(cfg, retry_below=a.retry_below)
     cfg = with_fields(cfg, a.set)
-    reader = HeadstampReader(OnnxNet(load_bundle(a.recognizer), threads=a.threads), shipped.detector, cfg)
+    reader = make_reader(a.recognizer, a.detector, cfg, a.threads)
     mode = f" (thorough, rim scales {cfg.rim_scales} under {cfg.retry_below})" if a.thorough else ""
-    print(f"recognizer {a.recognizer}{mode}, {a.n} "
+    print(f"recognizer {a.recognizer}, detector {a.detector}{mode}, {a.n} "
           f"{'Persian-digit ' if a.persian else ''}crops per level, seed {a.seed}, "
           f"glyphs {glyph_h} of the rim radius, text {text}, {'Roboto, ' if a.more_fonts else ''}"
           f"{' '.join(a.set) or 'default reader'}\n")
