@@ -3,16 +3,20 @@ rim shape loss."""
 
 from __future__ import annotations
 
+import json
 import math
+import shutil
 
 import cv2
 import numpy as np
 import pytest
 import torch
 
-from model.detection.detector import refine
+from model.bundle import DETECTOR, WEIGHTS_DIR, load_bundle
+from model.detection.detector import CaseHeadDetector, refine
 from model.detection.heads import Letterbox, decode, encode_targets, input_side, letterbox
 from model.detection.rims import refine_rim
+from model.runtime import OnnxNet
 from model.structures import CaseHead, Ellipse
 from training.detector import scale_jitter
 from training.engine import detection_loss, rim_shape_loss
@@ -95,6 +99,25 @@ def test_refine_snaps_a_big_head_off_centre_in_a_large_photo():
     assert (rim.cx, rim.cy) == pytest.approx((1500, 800), abs=4)
     assert (rim.a_px, rim.b_px) == pytest.approx((400, 360), abs=6)
     assert math.degrees(rim.angle_rad) % 180 == pytest.approx(30, abs=3)
+
+
+def test_a_bundle_may_keep_its_own_rims_instead_of_snapping_them_to_the_edge(tmp_path):
+    """``"snap_to_edge": false`` in a detector bundle's manifest: the network's rims as they come."""
+    gray = np.full((240, 240), 70, np.uint8)
+    cv2.ellipse(gray, (118, 124), (92, 84), 15, 0, 360, 185, -1)
+    cv2.circle(gray, (118, 124), 22, 120, -1)
+    rgb = cv2.cvtColor(gray, cv2.COLOR_GRAY2RGB)
+    own = tmp_path / "detector"
+    shutil.copytree(WEIGHTS_DIR / DETECTOR, own)
+    manifest = json.loads((own / "manifest.json").read_text())
+    (own / "manifest.json").write_text(json.dumps({**manifest, "snap_to_edge": False}))
+    raw = CaseHeadDetector(OnnxNet(load_bundle(own)))
+    snapping = CaseHeadDetector(OnnxNet(load_bundle(DETECTOR)))
+    assert not raw.snap and snapping.snap
+    unsnapped, snapped = raw(rgb, gray), snapping(rgb, gray)
+    assert len(unsnapped) == len(snapped) == 1
+    assert snapped[0] == refine(gray, unsnapped[0]) and snapped[0] != unsnapped[0]
+    assert snapped[0].rim.cx == pytest.approx(118, abs=1.5) and snapped[0].rim.a_px == pytest.approx(92, abs=2.5)
 
 
 def test_refine_rim_gives_up_off_the_image():

@@ -14,7 +14,10 @@ from model.structures import CaseHead, Ellipse
 
 
 class CaseHeadDetector:
-    """Finds case heads in an RGB image; falls back to the geometric detector when no network is given."""
+    """Finds case heads in an RGB image; falls back to the geometric detector when no network is given.
+
+    Each proposal is snapped to the rim edge (:func:`refine`) unless the bundle's manifest says
+    ``"snap_to_edge": false``: a network whose own rims read better than the edge fit's (case-head detector v3)."""
 
     def __init__(self, net: OnnxNet | None, *, threshold: float = 0.3, max_heads: int = 12,
                  max_side_px: int | None = None) -> None:
@@ -26,6 +29,7 @@ class CaseHeadDetector:
         # bundles trained at one side only (no "min_side_px") always run at that side
         self.min_side_px = int(inp.get("min_side_px", trained))
         self.side_px = max_side_px if max_side_px and "min_side_px" in inp else trained
+        self.snap = bool(net.bundle.manifest.get("snap_to_edge", True)) if net else True
 
     def __call__(self, rgb: np.ndarray, gray: np.ndarray) -> list[CaseHead]:
         if self.net is None:
@@ -35,7 +39,7 @@ class CaseHeadDetector:
         out = self.net(x[None])[0]  # (8, G, G)
         proposals = decode(out, box, threshold=self.threshold, max_heads=3 * self.max_heads)
         heads = suppress_nested(proposals, rank=lambda h: h.score)
-        return [refine(gray, h) for h in heads[: self.max_heads]]
+        return [refine(gray, h) if self.snap else h for h in heads[: self.max_heads]]
 
 
 def refine(gray: np.ndarray, head: CaseHead, *, min_support: float = 0.6) -> CaseHead:
