@@ -45,10 +45,10 @@ def load_shards(paths: list[Path], task: str) -> tuple[np.ndarray, list[list]]:
 
 
 def make_batches(pixels: np.ndarray, labels: list, side: int, batch: int, task: str = "heads",
-                 min_side: int | None = None, soften_p: float = 0.0):
+                 min_side: int | None = None, soften_p: float = 0.0, zoom_p: float = 0.35):
     if task == "lines":
         return _line_batches(pixels, labels, side, batch)
-    return _head_batches(pixels, labels, side, batch, min_side or side, soften_p)
+    return _head_batches(pixels, labels, side, batch, min_side or side, soften_p, zoom_p)
 
 
 def scale_jitter(imgs: np.ndarray, rng: np.random.Generator, *, min_side: int,
@@ -79,7 +79,8 @@ def _line_batches(pixels: np.ndarray, quads: list, side: int, batch: int):
     return sample
 
 
-def _head_batches(pixels: np.ndarray, heads: list, side: int, batch: int, min_side: int, soften_p: float = 0.0):
+def _head_batches(pixels: np.ndarray, heads: list, side: int, batch: int, min_side: int, soften_p: float = 0.0,
+                  zoom_p: float = 0.35):
     def sample(rng: np.random.Generator):
         idx = rng.integers(0, len(pixels), batch)
         imgs = pixels[idx].copy()  # (N, S, S, 3) uint8
@@ -87,7 +88,7 @@ def _head_batches(pixels: np.ndarray, heads: list, side: int, batch: int, min_si
         imgs[flip] = imgs[flip, :, ::-1]
         box = Letterbox(1.0, 0.0, 0.0)
         if min_side < side:
-            imgs, box = scale_jitter(imgs, rng, min_side=min_side)
+            imgs, box = scale_jitter(imgs, rng, min_side=min_side, zoom_p=zoom_p)
         out_side = imgs.shape[1]
         for k in np.nonzero(rng.random(batch) < soften_p)[0]:  # as a small photo enlarged to the network's side
             imgs[k] = soften(imgs[k], rng.uniform(0.5, 0.95))
@@ -125,6 +126,8 @@ def main() -> None:
     ap.add_argument("--soften", type=float, default=0.0, metavar="P",
                     help="heads: this share of the images shrunk by 0.5-0.95 and enlarged back (a small crop run at "
                          "the network's smallest side is enlarged so)")
+    ap.add_argument("--zoom", type=float, default=0.35, metavar="P",
+                    help="heads with --min-side: the share of batches magnified up to 1.6 times (a window of them)")
     a = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     torch.set_num_threads(a.threads)
@@ -136,7 +139,8 @@ def main() -> None:
     model = build_centernet(cfg)
     if a.init:
         model.load_state_dict(load_weights(a.init))
-    batches = make_batches(pixels, labels, cfg.input_px, a.batch, a.task, min_side=a.min_side, soften_p=a.soften)
+    batches = make_batches(pixels, labels, cfg.input_px, a.batch, a.task, min_side=a.min_side, soften_p=a.soften,
+                           zoom_p=a.zoom)
     loss_fn = rim_shape_loss if a.shape_loss and a.task == "heads" else detection_loss
     metrics = train_detector(model, batches, LoopConfig(minutes=a.minutes, lr=a.lr, batch=a.batch), loss_fn)
     logging.info("metrics %s", metrics)
