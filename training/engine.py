@@ -214,7 +214,7 @@ def detection_loss(out: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) 
 def rim_shape_loss(out: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """Case heads: :func:`detection_loss` with the rim's shape scored as the unwrapped strip feels it. The axis
     ratio is compared as a ratio (its logit spends 3 units between 0.98 and 0.999, where the strip hardly changes,
-    and a fifth of one between 0.78 and 0.82), and the major axis's angle (cos, sin 2φ) only as far as the head is
+    and a quarter of one between 0.78 and 0.82), and the major axis's angle (cos, sin 2φ) only as far as the head is
     elliptical: not at all from an axis ratio of 0.98 up (a circle's angle is arbitrary), fully from 0.85 down."""
     m = mask.sum().clamp(min=1.0)
     place = ((out[:, 1:4] - target[:, 1:4]).abs() * torch.tensor([1.0, 1.0, 2.0]).view(1, 3, 1, 1)).sum(1)

@@ -17,7 +17,7 @@ class CaseHeadDetector:
     """Finds case heads in an RGB image; falls back to the geometric detector when no network is given.
 
     Each proposal is snapped to the rim edge (:func:`refine`) unless the bundle's manifest says
-    ``"snap_to_edge": false``: a network whose own rims read better than the edge fit's (case-head detector v3)."""
+    ``"snap_to_edge": false``, for a network whose own rims read better than the edge fit's."""
 
     def __init__(self, net: OnnxNet | None, *, threshold: float = 0.3, max_heads: int = 12,
                  max_side_px: int | None = None) -> None:
