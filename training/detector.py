@@ -79,8 +79,8 @@ def _line_batches(pixels: np.ndarray, quads: list, side: int, batch: int):
     return sample
 
 
-def _head_batches(pixels: np.ndarray, heads: list, side: int, batch: int, min_side: int, soften_p: float = 0.0,
-                  zoom_p: float = 0.35):
+def _head_batches(pixels: np.ndarray, heads: list, side: int, batch: int, min_side: int, soften_p: float,
+                  zoom_p: float):
     def sample(rng: np.random.Generator):
         idx = rng.integers(0, len(pixels), batch)
         imgs = pixels[idx].copy()  # (N, S, S, 3) uint8
