@@ -25,12 +25,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.fresh_heads import make_reader, with_fields  # noqa: E402
+from bench.fresh_heads import with_fields  # noqa: E402
 from datasets.degrade import soften  # noqa: E402
 from datasets.scenes import LEVELS, render_frame  # noqa: E402
 from model.bundle import DETECTOR, RECOGNIZER  # noqa: E402
 from model.charset import cyclic_key  # noqa: E402
-from model.headstamp_reader import ReaderConfig  # noqa: E402
+from model.headstamp_reader import HeadstampReader, ReaderConfig  # noqa: E402
 from model.pipeline import THOROUGH  # noqa: E402
 from model.structures import Read  # noqa: E402
 
@@ -61,7 +61,8 @@ def main() -> None:
     a = ap.parse_args()
     cfg = THOROUGH[0] if a.thorough else ReaderConfig()
     cfg = with_fields(cfg, a.set)
-    reader = make_reader(a.recognizer, a.detector, cfg, a.threads)
+    reader = HeadstampReader.from_bundles(threads=a.threads, cfg=cfg, recognizer=a.recognizer,
+                                          detector=a.detector)
     print(f"recognizer {a.recognizer}, detector {a.detector}{' (thorough)' if a.thorough else ''}, "
           f"{' '.join(a.set) or 'default reader'}, {a.n} frames per level, seed {a.seed}, "
           f"softened by {a.soften}{', Roboto' if a.more_fonts else ''}\n")

@@ -30,12 +30,10 @@ sys.path.insert(0, str(ROOT))
 from datasets.headstamp import GLYPH_H, NEAR_RIM, TextPlacement  # noqa: E402
 from datasets.sampler import persian_layout  # noqa: E402
 from datasets.scenes import LEVELS, render_crop  # noqa: E402
-from model.bundle import DETECTOR, RECOGNIZER, load_bundle  # noqa: E402
+from model.bundle import DETECTOR, RECOGNIZER  # noqa: E402
 from model.charset import cyclic_key  # noqa: E402
-from model.detection.detector import CaseHeadDetector  # noqa: E402
 from model.headstamp_reader import HeadstampReader, ReaderConfig  # noqa: E402
 from model.pipeline import THOROUGH  # noqa: E402
-from model.runtime import OnnxNet  # noqa: E402
 
 
 def with_fields(cfg: ReaderConfig, pairs: list[str]) -> ReaderConfig:
@@ -48,12 +46,6 @@ def with_fields(cfg: ReaderConfig, pairs: list[str]) -> ReaderConfig:
             raise SystemExit(f"--set: ReaderConfig has no numeric field {name!r}")
         changes[name] = numeric[name](value)
     return dataclasses.replace(cfg, **changes)
-
-
-def make_reader(recognizer: str, detector: str, cfg: ReaderConfig, threads: int) -> HeadstampReader:
-    """A headstamp reader of the given recognizer and case-head detector bundles (names or folders)."""
-    det = CaseHeadDetector(OnnxNet(load_bundle(detector), threads=threads), max_heads=cfg.max_heads)
-    return HeadstampReader(OnnxNet(load_bundle(recognizer), threads=threads), det, cfg)
 
 
 def main() -> None:
@@ -87,7 +79,8 @@ def main() -> None:
     if a.thorough and a.retry_below is not None:
         cfg = dataclasses.replace(cfg, retry_below=a.retry_below)
     cfg = with_fields(cfg, a.set)
-    reader = make_reader(a.recognizer, a.detector, cfg, a.threads)
+    reader = HeadstampReader.from_bundles(threads=a.threads, cfg=cfg, recognizer=a.recognizer,
+                                          detector=a.detector)
     mode = f" (thorough, rim scales {cfg.rim_scales} under {cfg.retry_below})" if a.thorough else ""
     print(f"recognizer {a.recognizer}, detector {a.detector}{mode}, {a.n} "
           f"{'Persian-digit ' if a.persian else ''}crops per level, seed {a.seed}, "

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
+from pathlib import Path
 from typing import NamedTuple
 
 import cv2
@@ -67,13 +68,16 @@ class HeadstampReader:
                         if cfg.prior else None)
 
     @classmethod
-    def from_bundles(cls, *, device: str = "cpu", threads: int = 0,
-                     cfg: ReaderConfig = ReaderConfig()) -> HeadstampReader:
+    def from_bundles(cls, *, device: str = "cpu", threads: int = 0, cfg: ReaderConfig = ReaderConfig(),
+                     recognizer: str | Path = RECOGNIZER, detector: str | Path = DETECTOR) -> HeadstampReader:
+        """A reader of the named (or given folders') recognizer and case-head detector bundles, by default the
+        shipped ones; when the shipped detector bundle is not installed, heads are found by the geometric
+        detector (a detector named here that does not load is an error)."""
         det_net = None
-        if (WEIGHTS_DIR / DETECTOR).is_dir():
-            det_net = OnnxNet(load_bundle(DETECTOR), device=device, threads=threads)
-        detector = CaseHeadDetector(det_net, max_heads=cfg.max_heads)
-        return cls(OnnxNet(load_bundle(RECOGNIZER), device=device, threads=threads), detector, cfg)
+        if detector != DETECTOR or (WEIGHTS_DIR / DETECTOR).is_dir():
+            det_net = OnnxNet(load_bundle(detector), device=device, threads=threads)
+        finder = CaseHeadDetector(det_net, max_heads=cfg.max_heads)
+        return cls(OnnxNet(load_bundle(recognizer), device=device, threads=threads), finder, cfg)
 
     def read(self, rgb: np.ndarray) -> list[Read]:
         return self.read_batch([rgb])[0]

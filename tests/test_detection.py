@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 import torch
 
-from model.bundle import DETECTOR, WEIGHTS_DIR, load_bundle
-from model.detection.detector import CaseHeadDetector, refine
+from model.bundle import DETECTOR, WEIGHTS_DIR, BundleError
+from model.detection.detector import refine
 from model.detection.heads import Letterbox, decode, encode_targets, input_side, letterbox
 from model.detection.rims import refine_rim
-from model.runtime import OnnxNet
+from model.headstamp_reader import HeadstampReader
 from model.structures import CaseHead, Ellipse
 from training.detector import scale_jitter
 from training.engine import detection_loss, rim_shape_loss
@@ -111,13 +111,18 @@ def test_a_bundle_may_keep_its_own_rims_instead_of_snapping_them_to_the_edge(tmp
     shutil.copytree(WEIGHTS_DIR / DETECTOR, own)
     manifest = json.loads((own / "manifest.json").read_text())
     (own / "manifest.json").write_text(json.dumps({**manifest, "snap_to_edge": False}))
-    raw = CaseHeadDetector(OnnxNet(load_bundle(own)))
-    snapping = CaseHeadDetector(OnnxNet(load_bundle(DETECTOR)))
+    raw = HeadstampReader.from_bundles(threads=1, detector=own).detector
+    snapping = HeadstampReader.from_bundles(threads=1).detector
     assert not raw.snap and snapping.snap
     unsnapped, snapped = raw(rgb, gray), snapping(rgb, gray)
     assert len(unsnapped) == len(snapped) == 1
     assert snapped[0] == refine(gray, unsnapped[0]) and snapped[0] != unsnapped[0]
     assert snapped[0].rim.cx == pytest.approx(118, abs=1.5) and snapped[0].rim.a_px == pytest.approx(92, abs=2.5)
+
+
+def test_a_reader_of_a_named_detector_that_is_not_there_is_an_error_not_the_geometric_fallback(tmp_path):
+    with pytest.raises(BundleError):
+        HeadstampReader.from_bundles(threads=1, detector=tmp_path / "no_such_detector")
 
 
 def test_refine_rim_gives_up_off_the_image():

@@ -204,10 +204,16 @@ def focal_heatmap_loss(logit: torch.Tensor, target: torch.Tensor) -> torch.Tenso
     return (pos_loss.sum() + neg_loss.sum()) / pos.sum().clamp(min=1.0)
 
 
+# L1 weights of the detector's regression channels: placement (x, y offsets, log radius), then shape and primer
+PLACE_WEIGHTS = (1.0, 1.0, 2.0)
+SHAPE_WEIGHT = 0.5  # each of axis-ratio logit, cos 2phi, sin 2phi in detection_loss
+PRIMER_WEIGHT = 0.5
+
+
 def detection_loss(out: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """Heatmap focal loss plus L1 on the regression channels at centre cells. out/target: (N, 8, G, G)."""
     reg = (out[:, 1:] - target[:, 1:]).abs() * mask[:, None]  # (N, 7, G, G)
-    weights = torch.tensor([1.0, 1.0, 2.0, 0.5, 0.5, 0.5, 0.5]).view(1, 7, 1, 1)
+    weights = torch.tensor([*PLACE_WEIGHTS, SHAPE_WEIGHT, SHAPE_WEIGHT, SHAPE_WEIGHT, PRIMER_WEIGHT]).view(1, 7, 1, 1)
     return focal_heatmap_loss(out[:, 0], target[:, 0]) + (reg * weights).sum() / mask.sum().clamp(min=1.0)
 
 
@@ -217,11 +223,11 @@ def rim_shape_loss(out: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) 
     and a quarter of one between 0.78 and 0.82), and the major axis's angle (cos, sin 2φ) only as far as the head is
     elliptical: not at all from an axis ratio of 0.98 up (a circle's angle is arbitrary), fully from 0.85 down."""
     m = mask.sum().clamp(min=1.0)
-    place = ((out[:, 1:4] - target[:, 1:4]).abs() * torch.tensor([1.0, 1.0, 2.0]).view(1, 3, 1, 1)).sum(1)
+    place = ((out[:, 1:4] - target[:, 1:4]).abs() * torch.tensor(PLACE_WEIGHTS).view(1, 3, 1, 1)).sum(1)
     ratio = target[:, 4].sigmoid()
     shape = 6.0 * (out[:, 4].sigmoid() - ratio).abs()
     angle = (out[:, 5:7] - target[:, 5:7]).abs().sum(1) * ((0.98 - ratio) / 0.13).clamp(0.0, 1.0)
-    primer = 0.5 * (out[:, 7] - target[:, 7]).abs()
+    primer = PRIMER_WEIGHT * (out[:, 7] - target[:, 7]).abs()
     return focal_heatmap_loss(out[:, 0], target[:, 0]) + ((place + shape + angle + primer) * mask).sum() / m
 
 
