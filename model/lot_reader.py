@@ -16,7 +16,7 @@ import numpy as np
 from model.bundle import LINE_DETECTOR, LINE_RECOGNIZER, WEIGHTS_DIR, load_bundle
 from model.charset import decode_line, encode_line
 from model.detection.heads import letterbox
-from model.detection.lines import LineBox, decode_lines, shared_ways
+from model.detection.lines import LineBox, decode_lines, on_a_head, shared_ways
 from model.matching.confusion import normalise_marking
 from model.matching.formats import is_designation, is_other_line, parse_lot
 from model.recognition.ctc import Beam, beam_search, shares, softmax
@@ -25,7 +25,7 @@ from model.recognition.lot_grammar import LotPrior, rescore_line
 from model.recognition.preprocess import strips_to_input
 from model.rectify.lines import flatten_line, flatten_line_colours, turn_quad
 from model.runtime import OnnxNet
-from model.structures import LineRead, TextCandidate
+from model.structures import Ellipse, LineRead, TextCandidate
 
 
 class Look(NamedTuple):
@@ -152,9 +152,12 @@ class LotReader:
         out = self.detector(x[None])[0]
         return decode_lines(out, box, threshold=self.cfg.threshold, max_lines=self.cfg.max_lines)
 
-    def read(self, rgb: np.ndarray) -> list[LineRead]:
+    def read(self, rgb: np.ndarray, heads: Sequence[Ellipse] = ()) -> list[LineRead]:
+        """Every painted line's read; lines lying wholly on one of the case heads ``heads`` (rims) are the
+        headstamp's text, read as such, and are left unread here."""
         lines = self.detect(rgb)
         cut = self.cut_lines(rgb, lines)
+        lines, cut = ([ln for ln in group if not on_a_head(ln.quad(), heads)] for group in (lines, cut))
         n_first, lines = len(lines), lines + cut
         n_base = len(lines)
         views = [ln.lengthened(by) for by in self.cfg.views for ln in lines]

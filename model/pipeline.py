@@ -3,8 +3,6 @@ circle from a case head. Owns no maths."""
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from model.detection.lines import LineBox, box_of_quad
@@ -39,8 +37,7 @@ class MarkingReader:
         out: list[list[Read | LineRead]] = [list(r) for r in self.headstamps.read_batch(images)]
         if self.lots is not None:
             for reads, rgb in zip(out, images):
-                heads = [r.head.rim for r in reads if isinstance(r, Read)]
-                lines = [ln for ln in self.lots.read(rgb) if not _on_a_head(ln, heads)]
+                lines = self.lots.read(rgb, heads=[r.head.rim for r in reads if isinstance(r, Read)])
                 painted = {id(r) for ln in lines for r in _painted_heads(reads, ln)}
                 reads[:] = [r for r in reads if id(r) not in painted]
                 reads.extend(lines)
@@ -92,9 +89,3 @@ def _confident(line: LineRead, *, detection: float = CLEAR_DETECTION, mean_prob:
     """A line sure enough to overrule a case head under it: false lines on busy backgrounds (measured on
     rendered video frames) score about 0.35 as detections and read at about 0.6 per character."""
     return line.detection_score >= detection and bool(line.char_probs) and line.mean_char_prob >= mean_prob
-
-
-def _on_a_head(line: LineRead, rims: list) -> bool:
-    """Whether a painted-line detection lies wholly on a case head (its text is the headstamp's, read as such);
-    a line that runs past the rim, such as a lot whose factory code is circled, is kept."""
-    return any(all(math.hypot(x - r.cx, y - r.cy) < r.a_px for x, y in line.quad) for r in rims)

@@ -3,6 +3,7 @@ evaluation set), and matched to the registry."""
 
 import copy
 import dataclasses
+import math
 
 import cv2
 import numpy as np
@@ -11,7 +12,7 @@ import pytest
 from datasets.lot_text import LotText
 from datasets.lots import blurred, cut_by_frame, glyph_cut, render_marking
 from model.charset import encode_line
-from model.detection.lines import box_of_quad
+from model.detection.lines import LineBox, box_of_quad, on_a_head
 from model.lot_reader import LotReader, LotReaderConfig, _label_lot, extends, in_border, is_noise, reaches_frame
 from model.matching.formats import is_other_line
 from model.matching.matcher import LotMatcher, line_candidates
@@ -522,3 +523,31 @@ def test_unsure_lines_are_read_again_in_jittered_boxes(reader):
             assert min(abs(box_of_quad(np.array(r.quad))[3] - ln.half_h) for ln in lines) < 0.01
     assert 0 < jittered_lines
     assert right["jittered"] >= right["plain"], right
+
+
+def test_on_a_head_geometry():
+    rim = Ellipse(100.0, 100.0, 60.0, 50.0, 0.0)
+    inside = LineBox(100.0, 90.0, 30.0, 8.0, 0.3, 0.9).quad()
+    across = LineBox(100.0, 90.0, 70.0, 8.0, 0.0, 0.9).quad()  # runs past the rim at both ends
+    assert on_a_head(inside, [rim]) and not on_a_head(across, [rim]) and not on_a_head(inside, [])
+    assert on_a_head(inside, [Ellipse(400.0, 400.0, 30.0, 30.0, 0.0), rim])
+
+
+def test_lines_wholly_on_a_case_head_are_left_unread(reader, monkeypatch):
+    """Text on a case head is the headstamp's: the lot reader neither reports nor reads a line lying wholly on a
+    head it is given, and keeps one that runs past the head (a circled factory code)."""
+    scene = render_marking(np.random.default_rng(606), level="clean")
+    lot = _lot_read(reader.read(scene.rgb))
+    assert lot is not None and lot.text == scene.lot.text
+    box = LineBox.of_quad(np.asarray(lot.quad, np.float32))
+    covering = Ellipse(box.cx, box.cy, 1.1 * math.hypot(box.half_len, box.half_h), box.half_len, 0.0)
+    small = Ellipse(box.cx, box.cy, 2 * box.half_h, 2 * box.half_h, 0.0)
+    looked: list[int] = []
+    both_ways = reader._both_ways
+    monkeypatch.setattr(reader, "_both_ways", lambda quads, strips: looked.append(len(quads)) or both_ways(quads,
+                                                                                                           strips))
+    reader.read(scene.rgb)
+    all_lines, looked[:] = sum(looked), []
+    assert lot.text not in [r.text for r in reader.read(scene.rgb, heads=[covering])]
+    assert sum(looked) < all_lines
+    assert _lot_read(reader.read(scene.rgb, heads=[small])).text == scene.lot.text

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from model.detection.heads import STRIDE, Letterbox, heat_peaks
 from model.rectify.lines import quad_sides
+from model.structures import Ellipse
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,13 @@ class LineBox:
         ux, uy = np.array([c, s]) * self.half_len, np.array([-s, c]) * self.half_h
         ctr = np.array([self.cx, self.cy])
         return np.stack([ctr - ux - uy, ctr + ux - uy, ctr + ux + uy, ctr - ux + uy]).astype(np.float32)
+
+
+def on_a_head(quad: np.ndarray, rims: Sequence[Ellipse]) -> bool:
+    """Whether a line's box (its four corners) lies wholly on one of the case heads ``rims`` (within its major
+    radius of its centre): its text is the headstamp's. A line that runs past the rim, such as a lot whose factory
+    code is circled, is not on the head."""
+    return any(all(math.hypot(float(x) - r.cx, float(y) - r.cy) < r.a_px for x, y in quad) for r in rims)
 
 
 def box_of_quad(quad: np.ndarray) -> tuple[float, float, float, float, float]:
