@@ -17,9 +17,10 @@ from model.detection.detector import refine
 from model.detection.heads import Letterbox, decode, encode_targets, input_side, letterbox
 from model.detection.rims import refine_rim
 from model.headstamp_reader import HeadstampReader
+from model.nets.centernet import CenterNetConfig, build_centernet
 from model.structures import CaseHead, Ellipse
 from training.detector import scale_jitter
-from training.engine import detection_loss, rim_shape_loss
+from training.engine import LoopConfig, detection_loss, rim_shape_loss, train_detector
 
 
 def _as_output(target: np.ndarray) -> np.ndarray:
@@ -161,3 +162,27 @@ def test_rim_shape_loss_charges_an_axis_ratio_error_alike_near_a_circle_and_at_a
     assert cost(rim_shape_loss, 0.99, 0.97) == pytest.approx(cost(rim_shape_loss, 0.80, 0.78), rel=0.05)
     assert cost(rim_shape_loss, 0.80, 0.78) > 0.05
     assert cost(detection_loss, 0.99, 0.97) > 3 * cost(detection_loss, 0.80, 0.78)  # the logit's stretch near 1
+
+
+def _head_batches_of_noise(rng: np.random.Generator):
+    """Two 64 px images with one head each, as the detector trainer's batches come."""
+    x = torch.from_numpy(rng.normal(0.5, 2.0, (2, 3, 64, 64)).astype(np.float32))
+    enc = [encode_targets([(Ellipse(30.0, 34.0, 12.0, 10.0, 0.3), 0.3)], Letterbox(1.0, 0.0, 0.0), 64)
+           for _ in range(2)]
+    return x, torch.from_numpy(np.stack([t for t, _ in enc])), torch.from_numpy(np.stack([m for _, m in enc]))
+
+
+@pytest.mark.parametrize("frozen", [True, False])
+def test_frozen_batch_norm_keeps_its_running_statistics_and_still_trains(frozen):
+    """``train_detector(frozen_bn=True)``: batch norm normalises with the running statistics it came with and
+    keeps them, as at inference, while every weight (batch norm's scales and shifts too) trains."""
+    torch.manual_seed(0)
+    model = build_centernet(CenterNetConfig(input_px=64, widths=(4, 4, 4, 4, 4), head=4))
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    train_detector(model, _head_batches_of_noise, LoopConfig(minutes=5.0, lr=1e-2, max_steps=3), frozen_bn=frozen)
+    after = model.state_dict()
+    stats = [k for k in before if k.endswith(("running_mean", "running_var"))]
+    scales = [k for k in before if k.endswith(".weight") and k[:-6] + "running_mean" in before]  # batch norms
+    assert stats and scales
+    assert all(torch.equal(before[k], after[k]) for k in stats) == frozen
+    assert not any(torch.equal(before[k], after[k]) for k in scales)

@@ -126,6 +126,9 @@ def main() -> None:
     ap.add_argument("--soften", type=float, default=0.0, metavar="P",
                     help="heads: this share of the images shrunk by 0.5-0.95 and enlarged back (a small crop run at "
                          "the network's smallest side is enlarged so)")
+    ap.add_argument("--frozen-bn", action="store_true",
+                    help="batch norm keeps the --init bundle's running statistics and normalises with them while "
+                         "training (as at inference), instead of each batch's own")
     ap.add_argument("--zoom", type=float, default=0.35, metavar="P",
                     help="heads with --min-side: the share of batches magnified up to 1.6 times (a window of them)")
     a = ap.parse_args()
@@ -142,7 +145,10 @@ def main() -> None:
     batches = make_batches(pixels, labels, cfg.input_px, a.batch, a.task, min_side=a.min_side, soften_p=a.soften,
                            zoom_p=a.zoom)
     loss_fn = rim_shape_loss if a.shape_loss and a.task == "heads" else detection_loss
-    metrics = train_detector(model, batches, LoopConfig(minutes=a.minutes, lr=a.lr, batch=a.batch), loss_fn)
+    if a.frozen_bn and not a.init:
+        raise SystemExit("--frozen-bn keeps the running statistics of the --init bundle: give one")
+    metrics = train_detector(model, batches, LoopConfig(minutes=a.minutes, lr=a.lr, batch=a.batch), loss_fn,
+                             frozen_bn=a.frozen_bn)
     logging.info("metrics %s", metrics)
     a.out.mkdir(parents=True, exist_ok=True)
     torch.save(model.state_dict(), a.out / "weights.pt")  # for warm starts; inference uses model.onnx

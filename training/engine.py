@@ -231,9 +231,17 @@ def rim_shape_loss(out: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) 
     return focal_heatmap_loss(out[:, 0], target[:, 0]) + ((place + shape + angle + primer) * mask).sum() / m
 
 
-def train_detector(model: nn.Module, batches, cfg: LoopConfig, loss_fn=detection_loss) -> dict:
+def train_detector(model: nn.Module, batches, cfg: LoopConfig, loss_fn=detection_loss, *,
+                   frozen_bn: bool = False) -> dict:
     """Adam with warm-up and cosine decay over ``cfg.minutes``; ``batches(rng)`` yields (x, target, mask),
-    scored by ``loss_fn(output, target, mask)``."""
+    scored by ``loss_fn(output, target, mask)``. ``frozen_bn``: batch norm normalises with the running statistics
+    the model came with, as at inference, and keeps them (its scales and shifts still train): a batch of one
+    input side normalised by its own statistics is not what the exported network sees."""
+    model.train()
+    if frozen_bn:
+        for m in model.modules():
+            if isinstance(m, nn.modules.batchnorm._BatchNorm):
+                m.eval()
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=1e-4)
