@@ -132,6 +132,8 @@ def main() -> None:
     ap.add_argument("--zoom", type=float, default=0.35, metavar="P",
                     help="heads with --min-side: the share of batches magnified up to 1.6 times (a window of them)")
     a = ap.parse_args()
+    if a.frozen_bn and not a.init:
+        raise SystemExit("--frozen-bn keeps the running statistics of the --init bundle: give one")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     torch.set_num_threads(a.threads)
     cfg = CenterNetConfig()
@@ -145,8 +147,6 @@ def main() -> None:
     batches = make_batches(pixels, labels, cfg.input_px, a.batch, a.task, min_side=a.min_side, soften_p=a.soften,
                            zoom_p=a.zoom)
     loss_fn = rim_shape_loss if a.shape_loss and a.task == "heads" else detection_loss
-    if a.frozen_bn and not a.init:
-        raise SystemExit("--frozen-bn keeps the running statistics of the --init bundle: give one")
     metrics = train_detector(model, batches, LoopConfig(minutes=a.minutes, lr=a.lr, batch=a.batch), loss_fn,
                              frozen_bn=a.frozen_bn)
     logging.info("metrics %s", metrics)
