@@ -66,6 +66,7 @@ class HeadRender:
     radius_px: float
     primer_ratio: float
     segments: tuple[PlacedSegment, ...]
+    glyphs: np.ndarray  # (S, S) float32: how deep each pixel is stamped, before any shading or damage
 
 
 def _glyph_mask(glyph: str, font_path: str, height_px: int) -> np.ndarray:
@@ -224,4 +225,5 @@ def render_head(rng: np.random.Generator, *, radius_px: int = 100, segments: lis
     rgb = _relief(rgb, depth, rng.uniform(0, 2 * math.pi), float(rng.uniform(1.5, 6.0)),
                   float(rng.uniform(0.15, 0.5)))
     alpha = np.clip((1.0 - r) * radius_px + 0.5, 0, 1).astype(np.float32)
-    return HeadRender(np.clip(rgb, 0, 255).astype(np.uint8), alpha, float(radius_px), primer, tuple(placed))
+    return HeadRender(np.clip(rgb, 0, 255).astype(np.uint8), alpha, float(radius_px), primer, tuple(placed),
+                      glyphs)

@@ -47,6 +47,7 @@ class Scene:
     rgb: np.ndarray  # (H, W, 3) uint8
     heads: tuple[HeadTruth, ...]
     level: str
+    glyphs: np.ndarray | None = None  # crops: (H, W) float32, where the head is stamped (undamaged; see render_crop)
 
 
 def background(h: int, w: int, rng: np.random.Generator) -> np.ndarray:
@@ -80,18 +81,25 @@ def place_head(canvas: np.ndarray, face: np.ndarray, head: HeadRender, *, centre
                radius_px: float, tilt_k: float, tilt_rad: float) -> Ellipse:
     """Warp ``face`` (with the head's alpha) into ``canvas`` in place; returns the rim ellipse there."""
     s = radius_px / head.radius_px
-    c, si = math.cos(tilt_rad), math.sin(tilt_rad)
-    rot = np.array([[c, -si], [si, c]])
-    lin = s * rot @ np.diag([1.0, tilt_k]) @ rot.T  # squash along tilt_rad + 90 degrees
-    half = face.shape[0] / 2
-    t = np.array(centre) - lin @ np.array([half, half])
-    m = np.hstack([lin, t[:, None]]).astype(np.float32)
+    m = face_to_image(head, centre=centre, radius_px=radius_px, tilt_k=tilt_k, tilt_rad=tilt_rad)
     size = (canvas.shape[1], canvas.shape[0])
     warped = cv2.warpAffine(face, m, size, flags=cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR)
     alpha = cv2.warpAffine(head.alpha, m, size, flags=cv2.INTER_LINEAR)[..., None]
     canvas *= 1 - alpha
     canvas += warped * alpha
     return Ellipse(centre[0], centre[1], radius_px, radius_px * tilt_k, tilt_rad)
+
+
+def face_to_image(head: HeadRender, *, centre: tuple[float, float], radius_px: float, tilt_k: float,
+                  tilt_rad: float) -> np.ndarray:
+    """The (2, 3) affine map from the head's face-on canvas to the photo: scaled to ``radius_px``, squashed by
+    ``tilt_k`` along ``tilt_rad`` + 90 degrees, centred on ``centre``."""
+    c, si = math.cos(tilt_rad), math.sin(tilt_rad)
+    rot = np.array([[c, -si], [si, c]])
+    lin = radius_px / head.radius_px * rot @ np.diag([1.0, tilt_k]) @ rot.T
+    half = head.rgb.shape[0] / 2
+    t = np.array(centre) - lin @ np.array([half, half])
+    return np.hstack([lin, t[:, None]]).astype(np.float32)
 
 
 def draw_case_wall(canvas: np.ndarray, rim: Ellipse, colour: np.ndarray, *, depth: float, side: int,
@@ -178,7 +186,8 @@ def render_crop(rng: np.random.Generator, *, level: str, size_px: int | None = N
                 damage: Damage = Damage(), more_fonts: bool = False) -> Scene:
     """One head filling most of a square photo, as in a close-up of a case base; ``walls`` of tilted heads
     show the case's side; ``glyph_h``, ``text`` and ``more_fonts`` as in ``render_head``; ``damage`` as in
-    :class:`Damage`."""
+    :class:`Damage`. The scene's ``glyphs`` map where the head is stamped, in the photo, as if undamaged and
+    unoccluded (an auxiliary training target)."""
     size = int(size_px or rng.choice([128, 160, 192, 224, 256, 320]))
     head = render_head(rng, radius_px=int(rng.integers(70, 130)), segments=segments, glyph_h=glyph_h,
                        text=text, more_fonts=more_fonts)
@@ -192,7 +201,9 @@ def render_crop(rng: np.random.Generator, *, level: str, size_px: int | None = N
     if level != "clean" and rng.random() < 0.25:
         occluded = degrade.occlude(canvas, rng, centre, radius)
         canvas = occluded if damage.occlusion else canvas
-    return Scene(_finish(canvas, rng, level, 2 * radius, damage.capture), (_truth(head, rim),), level)
+    m = face_to_image(head, centre=centre, radius_px=radius, tilt_k=k, tilt_rad=tilt)
+    glyphs = cv2.warpAffine(head.glyphs * head.alpha, m, (size, size), flags=cv2.INTER_LINEAR)
+    return Scene(_finish(canvas, rng, level, 2 * radius, damage.capture), (_truth(head, rim),), level, glyphs)
 
 
 def render_frame(rng: np.random.Generator, *, level: str, width: int = 960, height: int = 540,

@@ -24,6 +24,7 @@ class StripSample:
     classes: list[int]
     text: str  # segments in strip order, turned ones marked with a trailing '~'
     spans: list[tuple[float, float]]  # each segment's (first, last) strip column, in strip order
+    mask: np.ndarray | None = None  # (H/4, W/4) uint8: how deep the strip is stamped there, undamaged (0-255)
 
 
 def jitter_rim(rim: Ellipse, rng: np.random.Generator, scale: float = 1.0) -> Ellipse:
@@ -122,7 +123,17 @@ def make_strip(rng: np.random.Generator, band: Band = Band(), level: str | None 
         rgb = degrade.soften(rgb, soft_scale(rng, 2 * head.rim.a_px))
     gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
     seam = gap_seam(head, rng)
-    strip = unwrap(gray, jitter_rim(head.rim, rng), seam_rad=seam, band=band)
+    rim = jitter_rim(head.rim, rng)
+    strip = unwrap(gray, rim, seam_rad=seam, band=band)
     labels = strip_labels(head, seam)
     text = " ".join(t + ("~" if turned else "") for t, turned in labels)
-    return StripSample(strip, encode_strip(labels), text, strip_spans(head, seam, band.width_px))
+    return StripSample(strip, encode_strip(labels), text, strip_spans(head, seam, band.width_px),
+                       stamped_mask(scene.glyphs, rim, seam, band))
+
+
+def stamped_mask(glyphs: np.ndarray, rim: Ellipse, seam_rad: float, band: Band) -> np.ndarray:
+    """Where a strip is stamped, at a quarter of its resolution: the scene's undamaged glyph depth unwrapped as
+    the strip was, (H/4, W/4) uint8 (an auxiliary target for the recognizer's features)."""
+    full = unwrap(np.clip(glyphs, 0.0, 1.0).astype(np.float32), rim, seam_rad=seam_rad, band=band)
+    quarter = cv2.resize(full, (band.width_px // 4, band.height_px // 4), interpolation=cv2.INTER_AREA)
+    return np.round(255 * np.clip(quarter, 0.0, 1.0)).astype(np.uint8)

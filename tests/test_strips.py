@@ -34,6 +34,21 @@ def test_spans_cover_the_glyphs():
     assert np.median(np.array(inside) / np.array(outside)) > 1.3
 
 
+def test_stamped_mask_lies_on_the_glyphs_whatever_the_damage():
+    """The strip's mask says where it was stamped: inside its segments' spans, at a quarter of its size, and as
+    much on an obscured render as on a clean one (it is drawn before any damage)."""
+    rng = np.random.default_rng(21)
+    for level in ("clean", "obscured", "clean", "obscured"):
+        s = make_strip(rng, level=level)
+        h, w = s.pixels.shape
+        assert s.mask.shape == (h // 4, w // 4) and s.mask.dtype == np.uint8
+        cols = s.mask.sum(axis=0).astype(np.float64)
+        inside = np.zeros(len(cols), bool)
+        for a, b in s.spans:
+            inside[max(0, int(a // 4) - 1):int(np.ceil(b / 4)) + 1] = True
+        assert cols.sum() > 0 and cols[inside].sum() > 0.95 * cols.sum()
+
+
 def test_text_round_trips_through_parse():
     for s in _clean_strips(5, seed=8):
         assert encode_strip(parse_text(s.text)) == s.classes
@@ -168,6 +183,7 @@ def test_make_strips_writes_a_shard_at_the_asked_size(tmp_path, monkeypatch):
     assert d["spans"].shape == (n_segments, 2)
     assert (d["spans"][:, 0] >= -1).all() and (d["spans"][:, 1] <= 384 + 1).all()
     assert d["spans"][:, 1].max() > 320  # spans are in the wider strip's columns
+    assert d["masks"].shape == (3, 12, 96) and d["masks"].max() > 0
 
 
 def test_load_shards_holds_model_ready_strips_compactly(tmp_path, monkeypatch):
@@ -193,6 +209,9 @@ def test_load_shards_holds_model_ready_strips_compactly(tmp_path, monkeypatch):
     assert [parse_text(str(t)) for t in second["texts"]] == data.labels[2:]
     xb, yb = data.batches(np.random.default_rng(0), 3)
     assert xb.dtype == np.float32 and xb.shape == (3, 1, 48, 384) and len(yb) == 3
+    assert data.masks is None  # masks only when asked for
+    masked, _ = load_shards(paths, CRNNConfig(n_classes=N_CLASSES, height_px=48, width_px=384), masks=True)
+    assert np.array_equal(masked.masks[2:], second["masks"]) and masked.masked.all()
 
 
 def test_shards_record_their_band_and_only_shards_of_one_band_load_together(tmp_path, monkeypatch):

@@ -235,3 +235,81 @@ def test_lot_recognizer_trains_on_watched_lines(tmp_path, monkeypatch, lot_lines
     manifest = json.loads((tmp_path / "b" / "manifest.json").read_text())
     assert manifest["data"]["watched_n"] == landed and manifest["data"]["train_n"] == 0
     assert manifest["metrics"]["steps"] > 0 and manifest["metrics"]["val_n"] == held
+
+
+def test_masks_are_cut_and_turned_with_their_strips():
+    """A strip's mask is rolled into a gap and turned 180 degrees exactly as the strip is, and pooled to the
+    network's third block (H/8 x W/4)."""
+    from training.recognizer import StripSet
+
+    h, w = 32, 128
+    x = np.zeros((3, 1, h, w), np.float16)
+    masks = np.zeros((3, h // 4, w // 4), np.uint8)
+    spans = []
+    for k, (a, b) in enumerate([(8, 24), (40, 72), (96, 112)]):  # one marked segment per strip, two others
+        x[k, 0, 12:20, a:b] = 1.0
+        masks[k, 3:5, a // 4:b // 4] = 255
+        spans.append([(8.0, 24.0), (40.0, 72.0), (96.0, 112.0)])
+    data = StripSet(x, [[("1", False), ("2", False), ("3", False)]] * 3, spans, masks, np.array([True, True, False]))
+    xb, yb, mb, known = data.batches(np.random.default_rng(5), 24)
+    assert mb.shape == (24, h // 8, w // 4) and mb.dtype == np.float32 and known.dtype == bool
+    assert 0 < known.sum() < 24
+    for strip, mask in zip(xb[:, 0], mb):
+        marked = strip.reshape(h // 8, 8, w // 4, 4).mean(axis=(1, 3)) > 0  # the strip's bright block, pooled
+        assert np.array_equal(marked, mask > 0)
+
+
+def test_training_only_mask_head_learns_and_leaves_a_plain_crnn():
+    """The auxiliary head returns mask logits at the third block while training, nothing in eval mode; a run
+    with ``aux_weight`` fits masks and keeps the CRNN's own parameters and outputs as they were named."""
+    from training.aux import StampMaskHead, stamp_mask_loss
+
+    crnn = _model()
+    model = StampMaskHead(crnn)
+    x = torch.from_numpy(VAL[0][:2])
+    logits, mask = model.train()(x)
+    assert logits.shape == (2, CFG.width_px // 4, CFG.n_classes) and mask.shape == (2, CFG.height_px // 8,
+                                                                                      CFG.width_px // 4)
+    assert torch.equal(model.eval()(x), crnn.eval()(x))
+    assert float(stamp_mask_loss(mask.detach(), np.ones((2, 4, 16), np.float32), np.array([False, False]))) == 0.0
+
+    def batches(rng, n):  # a bright block somewhere in each strip; the mask says where
+        xb = rng.normal(0, 0.3, (n, 1, CFG.height_px, CFG.width_px)).astype(np.float32)
+        masks = np.zeros((n, CFG.height_px // 8, CFG.width_px // 4), np.float32)
+        for k, at in enumerate(rng.integers(0, CFG.width_px // 4 - 4, n)):
+            xb[k, 0, 8:24, 4 * at:4 * at + 16] += 2.0
+            masks[k, 1:3, at:at + 4] = 1.0
+        return xb, [[1, 2]] * n, masks, np.ones(n, bool)
+
+    def mask_loss() -> float:
+        xb, _, masks, known = batches(np.random.default_rng(99), 16)
+        model.train()
+        with torch.no_grad():
+            return float(stamp_mask_loss(model(torch.from_numpy(xb))[1], masks, known))
+
+    before = mask_loss()
+    train_ctc(model, batches, VAL, dataclasses.replace(LONG, max_steps=150, aux_weight=5.0))
+    assert mask_loss() < 0.6 * before
+    assert set(crnn.state_dict()) == set(_model().state_dict())  # the CRNN itself gained no parameters
+
+
+def test_recognizer_trainer_takes_masks_only_from_shards_that_have_them(tmp_path, monkeypatch):
+    """``--aux-weight`` trains on shards with masks and exports the plain network; without masks it refuses."""
+    import json
+
+    from training import recognizer
+
+    shard = tmp_path / "s.npz"
+    _shard(shard, 4, 4, monkeypatch)
+    run = ["recognizer", "--shards", str(shard), "--size", "32", "128", "--val", "1", "--threads", "1", "--batch",
+           "2", "--channels", "4", "8", "8", "12", "--hidden", "6", "--minutes", "0.02", "--aux-weight", "1"]
+    monkeypatch.setattr("sys.argv", [*run, "--out", str(tmp_path / "b")])
+    recognizer.main()
+    assert json.loads((tmp_path / "b" / "manifest.json").read_text())["metrics"]["steps"] > 0
+    state = torch.load(tmp_path / "b" / "weights.pt", weights_only=True)
+    assert not any(k.startswith("mask") or k.startswith("crnn.") for k in state)
+    with np.load(shard) as d:  # the same strips without their masks
+        np.savez(tmp_path / "bare.npz", **{k: d[k] for k in d.files if k != "masks"})
+    monkeypatch.setattr("sys.argv", [*run[:2], str(tmp_path / "bare.npz"), *run[3:], "--out", str(tmp_path / "c")])
+    with pytest.raises(SystemExit, match="masks"):
+        recognizer.main()

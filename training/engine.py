@@ -14,6 +14,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from training.aux import stamp_mask_loss
+
 log = logging.getLogger(__name__)
 
 
@@ -39,6 +41,7 @@ class LoopConfig:
     # truncation, Kang & Hashimoto 2020): renders whose damage left nothing to read teach the network to make a
     # read up rather than to read
     drop_hardest: float = 0.0
+    aux_weight: float = 0.0  # CTC runs only: the weight of a model's training-only head's loss (training/aux.py)
 
 
 def add_run_args(ap: argparse.ArgumentParser) -> None:
@@ -63,7 +66,7 @@ def run_config(a: argparse.Namespace) -> LoopConfig:
         raise SystemExit("--resume needs --checkpoint")
     return LoopConfig(minutes=a.minutes, lr=a.lr, checkpoint=a.checkpoint, checkpoint_every=a.checkpoint_every,
                       stop_after=a.stop_after, resume=a.resume, batch=a.batch, device=a.device,
-                      bf16=a.bf16, drop_hardest=a.drop_hardest)
+                      bf16=a.bf16, drop_hardest=a.drop_hardest, aux_weight=getattr(a, "aux_weight", 0.0))
 
 
 def greedy_texts(logits: torch.Tensor) -> list[list[int]]:
@@ -114,15 +117,22 @@ def train_ctc(model: nn.Module, batches, val: tuple[np.ndarray, list[list[int]]]
         lr = cfg.lr * min(1.0, (step + 1) / 300) * (0.5 * (1 + np.cos(np.pi * min(1.0, done / total_s))))
         for g in opt.param_groups:
             g["lr"] = lr
-        xb, tg = batches(rng, cfg.batch)
+        batch = batches(rng, cfg.batch)
+        xb, tg = batch[0], batch[1]
         x = torch.from_numpy(_augment(xb, rng)).to(dev, memory_format=torch.channels_last, non_blocking=True)
         with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=cfg.bf16):
-            logits = model(x)  # (N, T, C)
+            out = model(x)  # (N, T, C), or with a training-only head's output too (training/aux.py)
+        logits, extra_out = out if isinstance(out, tuple) else (out, None)
         logp = logits.float().log_softmax(-1).transpose(0, 1)  # (T, N, C) for CTCLoss
         lengths = torch.tensor([len(t) for t in tg], device=dev)
         per_char = ctc(logp, torch.tensor([c for t in tg for c in t], device=dev),
                        torch.full((len(tg),), logp.shape[0], device=dev), lengths) / lengths.clamp(min=1)
         loss = kept_mean(per_char, cfg.drop_hardest)
+        aux = ""
+        if extra_out is not None and len(batch) > 2:  # masks and which strips have one
+            aux_loss = stamp_mask_loss(extra_out.float(), batch[2], batch[3])
+            loss = loss + cfg.aux_weight * aux_loss
+            aux = f"aux {aux_loss.item():.3f} "
         opt.zero_grad()
         loss.backward()
         nn.utils.clip_grad_norm_(model.parameters(), 5.0)
@@ -130,7 +140,7 @@ def train_ctc(model: nn.Module, batches, val: tuple[np.ndarray, list[list[int]]]
         step += 1
         if step % 100 == 0:
             extra = evaluate(model, *val) if step % 500 == 0 else ""
-            log.info("step %d loss %.3f lr %.2e %s", step, loss.item(), lr, extra)
+            log.info("step %d loss %.3f %slr %.2e %s", step, loss.item(), aux, lr, extra)
         if cfg.checkpoint and time.monotonic() - last_save >= 60 * cfg.checkpoint_every:
             save_checkpoint(cfg.checkpoint, model, opt, rng, step, trained_s + time.monotonic() - t0)
             last_save = time.monotonic()

@@ -4,6 +4,7 @@
         [--outer 1.02] [--near-rim] [--soft 0.35] [--more-fonts 0.5]
 
 The shard records the band's outer radius (``band_outer``); the recognizer trained on it unwraps the same band.
+``masks`` holds where each strip is stamped, undamaged, at a quarter of its resolution (``--aux-weight``).
 The shard is written under a temporary name and then renamed, so a trainer watching the folder
 (``training.recognizer --watch``) never reads half a shard.
 """
@@ -51,7 +52,8 @@ def main() -> None:
     lengths = np.array([len(s.classes) for s in samples], np.int32)
     flat = np.array([c for s in samples for c in s.classes], np.int32)
     spans = np.array([sp for s in samples for sp in s.spans], np.float32).reshape(-1, 2)  # (sum segments, 2)
-    save_shard(a.out, pixels=pixels, lengths=lengths, classes=flat, spans=spans,
+    masks = np.stack([s.mask for s in samples])  # (N, H/4, W/4) uint8: where each strip is stamped
+    save_shard(a.out, pixels=pixels, lengths=lengths, classes=flat, spans=spans, masks=masks,
                texts=np.array([s.text for s in samples]), band_outer=np.float32(band.outer))
 
 

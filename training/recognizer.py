@@ -32,6 +32,7 @@ from model.charset import CLASSES, N_CLASSES, encode_strip
 from model.nets.crnn import CRNNConfig, build_crnn
 from model.recognition.preprocess import strips_to_input
 from model.rectify.polar import Band
+from training.aux import StampMaskHead, pooled_masks
 from training.engine import add_run_args, run_config, train_ctc
 from training.export import export_bundle
 from training.grow import add_width_args, init_widths, warm_state, widened
@@ -41,24 +42,39 @@ from training.watch import WatchedShards, add_watch_args
 
 @dataclass
 class StripSet:
-    """Model-ready strips (N, 1, H, W), each with its segments (text, turned) and column spans (or None)."""
+    """Model-ready strips (N, 1, H, W), each with its segments (text, turned) and column spans (or None), and
+    optionally where each is stamped (``masks``, (N, H/4, W/4) uint8; ``masked``: which strips have one)."""
 
     x: np.ndarray
     labels: list[list[tuple[str, bool]]]
     spans: list[list[tuple[float, float]] | None]
+    masks: np.ndarray | None = None
+    masked: np.ndarray | None = None
 
-    def batches(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, list[list[int]]]:
-        """A random batch, each strip cut at a random gap between segments and turned 180 degrees half the time."""
-        xs, ys = [], []
-        for i in rng.integers(0, len(self.x), n):
+    def batches(self, rng: np.random.Generator, n: int) -> tuple:
+        """A random batch, each strip cut at a random gap between segments and turned 180 degrees half the time:
+        strips and class sequences, and with ``masks`` also each strip's mask at its CNN's third block (N, H/8,
+        W/4), cut and turned alike, and which strips have one."""
+        picks = rng.integers(0, len(self.x), n)
+        xs, ys, ms = [], [], []
+        for i in picks:
             x, labels, spans = self.x[i], self.labels[i], self.spans[i]
+            if self.masks is not None:  # cut and turned with the strip, as a second channel of its size
+                x = np.concatenate([x, np.kron(self.masks[i], np.ones((4, 4), np.uint8))[None].astype(x.dtype)])
             if spans is not None and rng.random() < 0.7:
                 x, labels, spans = roll_strip(x, labels, spans, rng)
             if rng.random() < 0.5:
                 x, labels, spans = turn_strip(x, labels, spans or [])
+            if self.masks is not None:
+                ms.append(x[1])
+                x = x[:1]
             xs.append(x)
             ys.append(encode_strip(labels))
-        return np.stack(xs).astype(np.float32), ys
+        strips = np.stack(xs).astype(np.float32)
+        if self.masks is None:
+            return strips, ys
+        _, h, w = self.x.shape[1:]
+        return strips, ys, pooled_masks(np.stack(ms).astype(np.float32), h // 8, w // 4), self.masked[picks]
 
     def __len__(self) -> int:
         return len(self.x)
@@ -78,10 +94,11 @@ def watched_loader(cfg: CRNNConfig, band: Band) -> Callable[[Sequence[Path]], St
     return load
 
 
-def load_shards(paths: Sequence[Path], cfg: CRNNConfig) -> tuple[StripSet, Band]:
+def load_shards(paths: Sequence[Path], cfg: CRNNConfig, *, masks: bool = False) -> tuple[StripSet, Band]:
     """The shards' strips, model-ready but held as float16 (six shards of 30,000 strips at 48 x 384 take 6.6 GB
-    so, 13 GB as float32), and the band they were unwrapped from (strip size as rendered; every shard's outer
-    radius must agree, shards without one are from the default band)."""
+    so, 13 GB as float32), with ``masks`` also those of the shards that have them (``make_strips``), and the band
+    they were unwrapped from (strip size as rendered; every shard's outer radius must agree, shards without one
+    are from the default band)."""
     counts, outers = [], set()
     for p in paths:
         with np.load(p) as d:
@@ -90,6 +107,8 @@ def load_shards(paths: Sequence[Path], cfg: CRNNConfig) -> tuple[StripSet, Band]
     if len(outers) > 1:
         raise SystemExit(f"shards unwrapped from different bands (outer radii {sorted(outers)})")
     x = np.empty((sum(counts), 1, cfg.height_px, cfg.width_px), np.float16)
+    stamped = np.zeros((sum(counts) if masks else 0, cfg.height_px // 4, cfg.width_px // 4), np.uint8)
+    masked = np.zeros(len(stamped), bool)
     labels, spans, sizes, at = [], [], [], 0
     for p, n in zip(paths, counts):
         d = np.load(p)
@@ -98,6 +117,9 @@ def load_shards(paths: Sequence[Path], cfg: CRNNConfig) -> tuple[StripSet, Band]
         for k in range(0, n, 2000):  # standardised in slices: one shard as float32 would take 2.2 GB more
             x[at + k:at + min(n, k + 2000)] = strips_to_input(list(pixels[k:k + 2000]), height_px=cfg.height_px,
                                                               width_px=cfg.width_px)
+        if masks and "masks" in d and d["masks"].shape[1:] == stamped.shape[1:]:
+            stamped[at:at + n] = d["masks"]
+            masked[at:at + n] = True
         at += n
         shard_labels = [parse_text(str(t)) for t in d["texts"]]
         labels += shard_labels
@@ -107,7 +129,9 @@ def load_shards(paths: Sequence[Path], cfg: CRNNConfig) -> tuple[StripSet, Band]
         flat = d["spans"] * (cfg.width_px / pixels.shape[2])
         ends = np.cumsum([len(lab) for lab in shard_labels])
         spans += [[tuple(map(float, sp)) for sp in flat[e - len(lab):e]] for e, lab in zip(ends, shard_labels)]
-    return StripSet(x, labels, spans), Band(outer=outers.pop(), height_px=sizes[0][0], width_px=sizes[0][1])
+    kept = (stamped, masked) if masked.any() else (None, None)
+    return (StripSet(x, labels, spans, *kept),
+            Band(outer=outers.pop(), height_px=sizes[0][0], width_px=sizes[0][1]))
 
 
 def main() -> None:
@@ -124,6 +148,9 @@ def main() -> None:
                     default=(CRNNConfig.height_px, CRNNConfig.width_px), help="network input height and width")
     add_width_args(ap)
     add_run_args(ap)
+    ap.add_argument("--aux-weight", type=float, default=0.0, metavar="W",
+                    help="also train the features to say where each strip is stamped (training/aux.py), this "
+                         "loss weighed W against CTC; needs shards with masks")
     a = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     torch.set_num_threads(a.threads)
@@ -131,17 +158,23 @@ def main() -> None:
     cfg = widened(base, a.channels, a.hidden, a.contrast_sigma)
     if a.init and a.init.suffix == ".onnx" and cfg != base:
         raise SystemExit(f"{a.init}: widening or adding the contrast channel starts from a bundle's weights.pt")
-    data, band = load_shards(a.shards, cfg)
+    if a.aux_weight and a.watch:
+        raise SystemExit("--aux-weight trains on --shards only, not on watched ones")
+    data, band = load_shards(a.shards, cfg, masks=bool(a.aux_weight))
     x = data.x
     val = (x[: a.val].astype(np.float32), data.targets()[: a.val])
-    train = StripSet(x[a.val:], data.labels[a.val:], data.spans[a.val:])
+    train = StripSet(x[a.val:], data.labels[a.val:], data.spans[a.val:],
+                     *((data.masks[a.val:], data.masked[a.val:]) if data.masks is not None else (None, None)))
     pool = WatchedShards(train, a.watch, watched_loader(cfg, band), a.watch_min) if a.watch else None
     model = build_crnn(cfg)
     if a.init and a.init.suffix == ".onnx":
         crnn_from_onnx(model, a.init, torch.from_numpy(train.x[:256].astype(np.float32)))
     elif a.init:
         model.load_state_dict(warm_state(a.init, base, cfg, a.grow_noise))
-    metrics = train_ctc(model, pool.batches if pool is not None else train.batches, val, run_config(a))
+    if a.aux_weight and train.masks is None:
+        raise SystemExit("--aux-weight needs shards with masks (training.make_strips writes them)")
+    trained = StampMaskHead(model) if a.aux_weight else model
+    metrics = train_ctc(trained, pool.batches if pool is not None else train.batches, val, run_config(a))
     logging.info("metrics %s", metrics)
     a.out.mkdir(parents=True, exist_ok=True)
     torch.save(model.state_dict(), a.out / "weights.pt")  # for warm starts; inference uses model.onnx
