@@ -66,7 +66,7 @@ def run_config(a: argparse.Namespace) -> LoopConfig:
         raise SystemExit("--resume needs --checkpoint")
     return LoopConfig(minutes=a.minutes, lr=a.lr, checkpoint=a.checkpoint, checkpoint_every=a.checkpoint_every,
                       stop_after=a.stop_after, resume=a.resume, batch=a.batch, device=a.device,
-                      bf16=a.bf16, drop_hardest=a.drop_hardest, aux_weight=getattr(a, "aux_weight", 0.0))
+                      bf16=a.bf16, drop_hardest=a.drop_hardest)
 
 
 def greedy_texts(logits: torch.Tensor) -> list[list[int]]:

@@ -17,6 +17,7 @@ start with, and the run waits until it has ``--watch-min`` training strips.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import sys
@@ -165,16 +166,17 @@ def main() -> None:
     val = (x[: a.val].astype(np.float32), data.targets()[: a.val])
     train = StripSet(x[a.val:], data.labels[a.val:], data.spans[a.val:],
                      *((data.masks[a.val:], data.masked[a.val:]) if data.masks is not None else (None, None)))
+    if a.aux_weight and train.masks is None:
+        raise SystemExit("--aux-weight needs shards with masks (training.make_strips writes them)")
     pool = WatchedShards(train, a.watch, watched_loader(cfg, band), a.watch_min) if a.watch else None
     model = build_crnn(cfg)
     if a.init and a.init.suffix == ".onnx":
         crnn_from_onnx(model, a.init, torch.from_numpy(train.x[:256].astype(np.float32)))
     elif a.init:
         model.load_state_dict(warm_state(a.init, base, cfg, a.grow_noise))
-    if a.aux_weight and train.masks is None:
-        raise SystemExit("--aux-weight needs shards with masks (training.make_strips writes them)")
     trained = StampMaskHead(model) if a.aux_weight else model
-    metrics = train_ctc(trained, pool.batches if pool is not None else train.batches, val, run_config(a))
+    loop = dataclasses.replace(run_config(a), aux_weight=a.aux_weight)
+    metrics = train_ctc(trained, pool.batches if pool is not None else train.batches, val, loop)
     logging.info("metrics %s", metrics)
     a.out.mkdir(parents=True, exist_ok=True)
     torch.save(model.state_dict(), a.out / "weights.pt")  # for warm starts; inference uses model.onnx
