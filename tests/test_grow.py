@@ -1,11 +1,12 @@
-"""Widening a CRNN (Net2WiderNet) keeps its logits; the copies' noise moves them only a little."""
+"""Widening a CRNN (Net2WiderNet) keeps its logits; the copies' noise moves them only a little. Deepening one
+(residual blocks, residual BiLSTM layers) keeps them too."""
 
 import numpy as np
 import pytest
 import torch
 
 from model.nets.crnn import CRNNConfig, build_crnn
-from training.grow import unit_map, widen_crnn, widened
+from training.grow import deepen_crnn, unit_map, widen_crnn, widened
 
 OLD = CRNNConfig(n_classes=11, height_px=32, width_px=64, channels=(4, 8, 8, 12), hidden=6)
 
@@ -167,3 +168,45 @@ def test_the_grow_command_writes_the_trainers_widened_start_as_a_bundle(tmp_path
     np.testing.assert_allclose(onnx_out, _logits(cfg, trainers, x).numpy(), atol=1e-4)
     with torch.no_grad():
         assert (torch.from_numpy(onnx_out) - small(x)).abs().max() < 0.5  # the noise moves the read only a little
+
+
+def test_a_deepened_network_computes_what_the_shallow_one_did_until_trained(tmp_path):
+    """Residual blocks and BiLSTM layers added to a trained CRNN start as the identity; once their weights move the
+    read moves; a deepened network deepens further keeping its trained blocks, exports to ONNX as one graph, and
+    a trainer widens then deepens a bundle's network in one warm start."""
+    import json
+
+    from training.export import export_bundle
+    from training.grow import init_widths, warm_state
+
+    small = _trained_like(OLD)
+    x = torch.randn(3, 1, OLD.height_px, OLD.width_px)
+    with torch.no_grad():
+        want = small(x)
+    deep = widened(OLD, None, None, res_blocks=(0, 1, 1, 2), rnn_layers=2)
+    state = deepen_crnn(small.state_dict(), OLD, deep)
+    assert len(state) > len(small.state_dict())
+    torch.testing.assert_close(_logits(deep, state, x), want, atol=1e-5, rtol=1e-4)
+    trained = {k: v + 0.05 * torch.randn_like(v) if v.is_floating_point() else v for k, v in state.items()}
+    with torch.no_grad():
+        moved = _logits(deep, trained, x)
+    assert (moved - want).abs().max() > 1e-3
+    deeper = widened(deep, None, None, res_blocks=(1, 1, 2, 2), rnn_layers=3)
+    torch.testing.assert_close(_logits(deeper, deepen_crnn(trained, deep, deeper), x), moved, atol=1e-5, rtol=1e-4)
+    with pytest.raises(ValueError, match="away"):
+        deepen_crnn(state, deep, OLD)
+    with pytest.raises(ValueError, match="residual blocks and BiLSTM"):
+        deepen_crnn(small.state_dict(), OLD, widened(deep, (6, 8, 8, 12), None))
+    with pytest.raises(ValueError, match="widen, then deepen"):
+        widen_crnn(state, deep, widened(deep, (6, 8, 8, 16), None), np.random.default_rng(0))
+    model = build_crnn(deep)
+    model.load_state_dict(trained)
+    export_bundle(model.eval(), tmp_path / "bundle", example=x, manifest={"config": deep.__dict__})
+    assert json.loads((tmp_path / "bundle" / "manifest.json").read_text())["onnx_max_abs_err"] < 1e-4
+
+    torch.save(small.state_dict(), tmp_path / "weights.pt")
+    (tmp_path / "manifest.json").write_text(json.dumps({"config": {**OLD.__dict__, "channels": list(OLD.channels)}}))
+    base = init_widths(tmp_path / "weights.pt", CRNNConfig(n_classes=11, height_px=32, width_px=64))
+    both = widened(base, (6, 8, 13, 20), 10, res_blocks=(0, 0, 1, 1), rnn_layers=2)
+    torch.testing.assert_close(_logits(both, warm_state(tmp_path / "weights.pt", base, both, 0.0), x), want,
+                               atol=1e-5, rtol=1e-4)

@@ -7,6 +7,9 @@ by the number of copies. The widened network's logits equal the narrow one's (ev
 copied channels share batch statistics). A little noise on the copies' incoming weights lets them drift apart.
 A network may also gain the locally contrast-normalised input channel (``CRNNConfig.contrast_sigma``): the first
 convolution's weights from it start at zero, so again the logits do not change until training moves them.
+A network may also be deepened (``CRNNConfig.res_blocks``, ``rnn_layers``): every added residual block and BiLSTM
+layer starts as the identity (its last batch-norm scale or its output projection at zero), so once more the logits
+do not change until training moves them.
 
 The trainers widen their warm start with ``--channels`` / ``--hidden``; this module's command writes the same
 widened start as a bundle (the same units copied, the same noise), so that a run grown from a bundle can be souped
@@ -27,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from model.nets.crnn import CRNNConfig, build_crnn
+from model.nets.crnn import CRNNConfig, ResBlock, build_crnn
 from training.export import export_derived, load_weights
 
 
@@ -59,9 +62,10 @@ def widen_crnn(state: dict[str, torch.Tensor], old: CRNNConfig, new: CRNNConfig,
     """``state`` of a CRNN built with ``old``, widened to ``new`` (same classes and input size, every width at
     least the old one). ``noise``: the std of the noise added to copies' incoming weights, relative to each
     weight tensor's std (0 preserves the function exactly)."""
-    if (old.n_classes, old.height_px, old.width_px, old.contrast_sigma) != \
-            (new.n_classes, new.height_px, new.width_px, new.contrast_sigma):
+    if replace(old, channels=new.channels, hidden=new.hidden) != new:
         raise ValueError("only the channel widths and the hidden size may change")
+    if any(old.res_blocks) or old.rnn_layers != 1:
+        raise ValueError("only a network without residual blocks or layers is widened (widen, then deepen)")
     out = {k: v.clone() for k, v in state.items()}
     conv_keys = sorted({k.rsplit(".", 2)[0] for k in state if k.startswith("cnn.") and k.endswith(".0.weight")},
                        key=lambda k: int(k.split(".")[1]))
@@ -102,6 +106,39 @@ def _jitter(w: torch.Tensor, n_old: int, noise: float, rng: np.random.Generator,
     return w
 
 
+def _stages(cnn: torch.nn.Sequential) -> list[tuple[list[torch.nn.Module], list[torch.nn.Module]]]:
+    """The CNN's stages (split at each pooling layer): each stage's plain layers and its residual blocks."""
+    stages, plain, blocks = [], [], []
+    for layer in cnn:
+        (blocks if isinstance(layer, ResBlock) else plain).append(layer)
+        if isinstance(layer, torch.nn.MaxPool2d):
+            stages.append((plain, blocks))
+            plain, blocks = [], []
+    return stages
+
+
+def deepen_crnn(state: dict[str, torch.Tensor], old: CRNNConfig, new: CRNNConfig) -> dict[str, torch.Tensor]:
+    """``state`` of a CRNN built with ``old``, deepened to ``new`` (as many residual blocks a stage and BiLSTM
+    layers or more, nothing else changed): the old layers keep their weights and each new one starts as the
+    identity, so the logits do not change."""
+    if replace(old, res_blocks=new.res_blocks, rnn_layers=new.rnn_layers) != new:
+        raise ValueError("only the residual blocks and BiLSTM layers may change")
+    if any(n < o for n, o in zip(new.res_blocks, old.res_blocks)) or new.rnn_layers < old.rnn_layers:
+        raise ValueError("cannot take residual blocks or BiLSTM layers away")
+    small = build_crnn(old)
+    small.load_state_dict(state)
+    torch.manual_seed(0)  # the new blocks' first convolutions (their output is zero until trained)
+    deep = build_crnn(new)
+    for (plain_o, blocks_o), (plain_n, blocks_n) in zip(_stages(small.cnn), _stages(deep.cnn)):
+        for src, dst in zip([*plain_o, *blocks_o], [*plain_n, *blocks_n[: len(blocks_o)]]):
+            dst.load_state_dict(src.state_dict())
+    for name in ("collapse", "rnn", "head"):
+        getattr(deep, name).load_state_dict(getattr(small, name).state_dict())
+    for src, dst in zip(small.more_rnn, deep.more_rnn):
+        dst.load_state_dict(src.state_dict())
+    return deep.state_dict()
+
+
 def with_contrast(state: dict[str, torch.Tensor], old: CRNNConfig, sigma: float) -> tuple[dict, CRNNConfig]:
     """``state`` of a CRNN without the contrast channel, given one at ``sigma`` whose weights start at zero."""
     if old.contrast_sigma > 0:
@@ -113,10 +150,18 @@ def with_contrast(state: dict[str, torch.Tensor], old: CRNNConfig, sigma: float)
 
 
 def widened(cfg: CRNNConfig, channels: tuple[int, int, int, int] | None, hidden: int | None,
-            contrast_sigma: float | None = None) -> CRNNConfig:
-    """``cfg`` with the given widths and contrast channel (None keeps what ``cfg`` has)."""
+            contrast_sigma: float | None = None, res_blocks: tuple[int, int, int, int] | None = None,
+            rnn_layers: int | None = None) -> CRNNConfig:
+    """``cfg`` with the given widths, contrast channel and depth (None keeps what ``cfg`` has)."""
     return replace(cfg, channels=tuple(channels) if channels else cfg.channels, hidden=hidden or cfg.hidden,
-                   contrast_sigma=cfg.contrast_sigma if contrast_sigma is None else contrast_sigma)
+                   contrast_sigma=cfg.contrast_sigma if contrast_sigma is None else contrast_sigma,
+                   res_blocks=tuple(res_blocks) if res_blocks else cfg.res_blocks,
+                   rnn_layers=rnn_layers or cfg.rnn_layers)
+
+
+def grown(cfg: CRNNConfig, a: argparse.Namespace) -> CRNNConfig:
+    """``cfg`` grown as the options of :func:`add_width_args` ask."""
+    return widened(cfg, a.channels, a.hidden, a.contrast_sigma, a.res_blocks, a.rnn_layers)
 
 
 def add_width_args(ap: argparse.ArgumentParser) -> None:
@@ -125,6 +170,9 @@ def add_width_args(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--hidden", type=int, help="LSTM hidden size (default: the init's)")
     ap.add_argument("--contrast-sigma", type=float, metavar="S",
                     help="add the locally contrast-normalised input channel at this scale (pixels of the input)")
+    ap.add_argument("--res-blocks", type=int, nargs=4, metavar="N",
+                    help="residual blocks closing each CNN stage (default: the init's; added ones start as identity)")
+    ap.add_argument("--rnn-layers", type=int, help="BiLSTM layers (default: the init's; added ones start as identity)")
     ap.add_argument("--grow-noise", type=float, default=0.01,
                     help="noise on the copied units when --channels/--hidden widen the init")
 
@@ -136,15 +184,20 @@ def init_widths(init: Path | None, cfg: CRNNConfig) -> CRNNConfig:
         return cfg
     widths = json.loads(manifest.read_text())["config"]
     return replace(cfg, channels=tuple(widths["channels"]), hidden=widths["hidden"],
-                   contrast_sigma=float(widths.get("contrast_sigma", 0.0)))
+                   contrast_sigma=float(widths.get("contrast_sigma", 0.0)),
+                   res_blocks=tuple(widths.get("res_blocks", (0, 0, 0, 0))), rnn_layers=widths.get("rnn_layers", 1))
 
 
 def warm_state(init: Path, base: CRNNConfig, cfg: CRNNConfig, noise: float) -> dict[str, torch.Tensor]:
-    """The weights.pt at ``init`` (a CRNN of ``base``), given the contrast channel and widened when ``cfg`` asks."""
+    """The weights.pt at ``init`` (a CRNN of ``base``), given the contrast channel, widened and deepened when
+    ``cfg`` asks (in that order)."""
     state = load_weights(init)
     if cfg.contrast_sigma != base.contrast_sigma:
         state, base = with_contrast(state, base, cfg.contrast_sigma)
-    return state if cfg == base else widen_crnn(state, base, cfg, np.random.default_rng(0), noise=noise)
+    wide = replace(base, channels=cfg.channels, hidden=cfg.hidden)
+    if wide != base:
+        state, base = widen_crnn(state, base, wide, np.random.default_rng(0), noise=noise), wide
+    return state if cfg == base else deepen_crnn(state, base, cfg)
 
 
 def main() -> None:
@@ -155,7 +208,7 @@ def main() -> None:
     a = ap.parse_args()
     manifest = json.loads((a.bundle / "manifest.json").read_text())
     base = CRNNConfig.from_dict(manifest["config"])
-    cfg = widened(base, a.channels, a.hidden, a.contrast_sigma)
+    cfg = grown(base, a)
     model = build_crnn(cfg)
     model.load_state_dict(warm_state(a.bundle / "weights.pt", base, cfg, a.grow_noise))
     export_derived(model, a.out, manifest=manifest, config=cfg.__dict__,

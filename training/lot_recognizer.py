@@ -32,7 +32,7 @@ from model.nets.crnn import CRNNConfig, build_crnn
 from model.recognition.preprocess import strips_to_input
 from training.engine import add_run_args, run_config, train_ctc
 from training.export import export_bundle
-from training.grow import add_width_args, init_widths, warm_state, widened
+from training.grow import add_width_args, grown, init_widths, warm_state
 from training.watch import WatchedShards, add_watch_args
 
 WATCHED = "*/lines.npz"  # what make_lot_data --out DIR/NAME writes last
@@ -101,7 +101,7 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     torch.set_num_threads(a.threads)
     base = init_widths(a.init, CRNNConfig(n_classes=N_LINE_CLASSES, height_px=32, width_px=320))
-    cfg = widened(base, a.channels, a.hidden, a.contrast_sigma)
+    cfg = grown(base, a)
     data = load_lines(a.shards, cfg, a.turned)
     x = data.x
     val = (x[: a.val].astype(np.float32), data.targets[: a.val])

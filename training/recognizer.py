@@ -36,7 +36,7 @@ from model.rectify.polar import Band
 from training.aux import StampMaskHead, pooled_masks
 from training.engine import add_run_args, run_config, train_ctc
 from training.export import export_bundle
-from training.grow import add_width_args, init_widths, warm_state, widened
+from training.grow import add_width_args, grown, init_widths, warm_state
 from training.warm_start import crnn_from_onnx
 from training.watch import WatchedShards, add_watch_args
 
@@ -156,7 +156,7 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     torch.set_num_threads(a.threads)
     base = init_widths(a.init, CRNNConfig(n_classes=N_CLASSES, height_px=a.size[0], width_px=a.size[1]))
-    cfg = widened(base, a.channels, a.hidden, a.contrast_sigma)
+    cfg = grown(base, a)
     if a.init and a.init.suffix == ".onnx" and cfg != base:
         raise SystemExit(f"{a.init}: widening or adding the contrast channel starts from a bundle's weights.pt")
     if a.aux_weight and a.watch:
