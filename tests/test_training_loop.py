@@ -65,11 +65,25 @@ def test_bf16_run_follows_the_float32_one_and_hands_back_a_plain_model():
         assert not v.is_floating_point() or v.dtype == torch.float32, name
 
 
-def test_bf16_option_reaches_the_loop():
+def test_bf16_option_reaches_the_loop_where_the_device_has_native_bfloat16(monkeypatch, caplog):
+    """--bf16 reaches the loop on a device that computes in bfloat16; on a CPU that would only emulate it (where
+    a step is many times slower) the run goes on in float32, with a warning."""
+    from training import engine
+
     ap = argparse.ArgumentParser()
     add_run_args(ap)
-    assert run_config(argparse.Namespace(minutes=1.0, lr=1e-3, **vars(ap.parse_args(["--bf16"])))).bf16
-    assert not run_config(argparse.Namespace(minutes=1.0, lr=1e-3, **vars(ap.parse_args([])))).bf16
+
+    def config(*args: str) -> LoopConfig:
+        return run_config(argparse.Namespace(minutes=1.0, lr=1e-3, **vars(ap.parse_args(list(args)))))
+
+    monkeypatch.setattr(engine, "native_bf16", lambda device: True)
+    assert config("--bf16").bf16 and not config().bf16
+    monkeypatch.setattr(engine, "native_bf16", lambda device: device != "cpu")
+    with caplog.at_level("WARNING"):
+        assert not config("--bf16").bf16
+    assert "--bf16 ignored" in caplog.text
+    assert config("--bf16", "--device", "cuda").bf16
+    assert engine.native_bf16("cuda") and isinstance(engine.native_bf16("cpu"), bool)
 
 
 def test_loss_truncation_leaves_out_the_hardest_strips():
