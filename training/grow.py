@@ -17,6 +17,8 @@ with where it began:
 
     python -m training.grow --bundle model/weights/lot_recognizer --channels 24 48 96 144 --hidden 144 \
         --out cache/lot_rec_v25w
+    python -m training.grow --bundle model/weights/lot_recognizer --res-blocks 0 0 1 1 --rnn-layers 2 \
+        --out cache/lot_rec_v29d
 """
 
 from __future__ import annotations
