@@ -286,6 +286,10 @@ def test_training_only_mask_head_learns_and_leaves_a_plain_crnn():
                                                                                       CFG.width_px // 4)
     assert torch.equal(model.eval()(x), crnn.eval()(x))
     assert float(stamp_mask_loss(mask.detach(), np.ones((2, 4, 16), np.float32), np.array([False, False]))) == 0.0
+    deep = StampMaskHead(build_crnn(dataclasses.replace(CFG, channels=(4, 6, 10, 12), res_blocks=(1, 1, 2, 1),
+                                                        rnn_layers=2)))
+    assert deep.mask.in_channels == 10  # the third block's end, past its residual blocks
+    assert deep.train()(x)[1].shape == mask.shape
 
     def batches(rng, n):  # a bright block somewhere in each strip; the mask says where
         xb = rng.normal(0, 0.3, (n, 1, CFG.height_px, CFG.width_px)).astype(np.float32)

@@ -15,7 +15,12 @@ from torch import nn
 
 from model.nets.crnn import CRNN
 
-THIRD_BLOCK = 6  # index in ``CRNN.cnn`` of the pooling that ends the third block: (N, c3, H/8, W/4)
+
+def third_pool(crnn: CRNN) -> tuple[nn.MaxPool2d, int]:
+    """The pooling layer that ends the CNN's third block, (N, c3, H/8, W/4), and c3 (residual blocks or none)."""
+    pools = [m for m in crnn.cnn if isinstance(m, nn.MaxPool2d)]
+    convs = [m for m in crnn.cnn[: list(crnn.cnn).index(pools[2])].modules() if isinstance(m, nn.Conv2d)]
+    return pools[2], convs[-1].out_channels
 
 
 class StampMaskHead(nn.Module):
@@ -25,11 +30,12 @@ class StampMaskHead(nn.Module):
     def __init__(self, crnn: CRNN) -> None:
         super().__init__()
         self.crnn = crnn
-        self.mask = nn.Conv2d(crnn.cnn[THIRD_BLOCK - 1][0].out_channels, 1, 1)
+        pool, channels = third_pool(crnn)
+        self.mask = nn.Conv2d(channels, 1, 1)
         nn.init.zeros_(self.mask.weight)  # starts by saying "mostly unstamped", not with noise into the features
         nn.init.constant_(self.mask.bias, -3.0)
         self._third: torch.Tensor | None = None
-        crnn.cnn[THIRD_BLOCK].register_forward_hook(self._keep)
+        pool.register_forward_hook(self._keep)
 
     def _keep(self, _module: nn.Module, _inputs: tuple, output: torch.Tensor) -> None:
         self._third = output
