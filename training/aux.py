@@ -16,11 +16,9 @@ from torch import nn
 from model.nets.crnn import CRNN
 
 
-def third_pool(crnn: CRNN) -> tuple[nn.MaxPool2d, int]:
-    """The pooling layer that ends the CNN's third block, (N, c3, H/8, W/4), and c3 (residual blocks or none)."""
-    pools = [m for m in crnn.cnn if isinstance(m, nn.MaxPool2d)]
-    convs = [m for m in crnn.cnn[: list(crnn.cnn).index(pools[2])].modules() if isinstance(m, nn.Conv2d)]
-    return pools[2], convs[-1].out_channels
+def third_pool(crnn: CRNN) -> nn.MaxPool2d:
+    """The pooling layer that ends the CNN's third block, (N, c3, H/8, W/4), wherever residual blocks put it."""
+    return [m for m in crnn.cnn if isinstance(m, nn.MaxPool2d)][2]
 
 
 class StampMaskHead(nn.Module):
@@ -30,12 +28,11 @@ class StampMaskHead(nn.Module):
     def __init__(self, crnn: CRNN) -> None:
         super().__init__()
         self.crnn = crnn
-        pool, channels = third_pool(crnn)
-        self.mask = nn.Conv2d(channels, 1, 1)
+        self.mask = nn.Conv2d(crnn.cfg.channels[2], 1, 1)
         nn.init.zeros_(self.mask.weight)  # starts by saying "mostly unstamped", not with noise into the features
         nn.init.constant_(self.mask.bias, -3.0)
         self._third: torch.Tensor | None = None
-        pool.register_forward_hook(self._keep)
+        third_pool(crnn).register_forward_hook(self._keep)
 
     def _keep(self, _module: nn.Module, _inputs: tuple, output: torch.Tensor) -> None:
         self._third = output

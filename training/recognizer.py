@@ -158,7 +158,8 @@ def main() -> None:
     base = init_widths(a.init, CRNNConfig(n_classes=N_CLASSES, height_px=a.size[0], width_px=a.size[1]))
     cfg = grown(base, a)
     if a.init and a.init.suffix == ".onnx" and cfg != base:
-        raise SystemExit(f"{a.init}: widening or adding the contrast channel starts from a bundle's weights.pt")
+        raise SystemExit(f"{a.init}: widening, deepening or adding the contrast channel starts from a bundle's "
+                         "weights.pt")
     if a.aux_weight and a.watch:
         raise SystemExit("--aux-weight trains on --shards only, not on watched ones")
     data, band = load_shards(a.shards, cfg, masks=bool(a.aux_weight))

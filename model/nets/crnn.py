@@ -95,6 +95,7 @@ class ResidualLSTM(nn.Module):
 class CRNN(nn.Module):
     def __init__(self, cfg: CRNNConfig) -> None:
         super().__init__()
+        self.cfg = cfg
         c1, c2, c3, c4 = cfg.channels
         r1, r2, r3, r4 = cfg.res_blocks
         self.contrast = LocalContrast(cfg.contrast_sigma) if cfg.contrast_sigma > 0 else None
