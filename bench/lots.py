@@ -4,7 +4,7 @@
                          [--no-zoom] [--views BY ...] [--extend BY] [--extend-sure P] [--colour-axes N]
                          [--colour-retry-below P] [--no-pool] [--jitter H BY ...] [--jitter-below P]
                          [--close | --glyph-cut] [--blur F | --soft] [--varied] [--whole-circles] [--more-fonts]
-                         [--n-best N] [--misreads] [--craft | --cut]
+                         [--tilt LO HI] [--n-best N] [--misreads] [--craft | --cut]
 
 Scenes per level from ``datasets.lots.render_marking``: markings filling the photo (as in close-ups), markings
 set into a wider 960x540 or 640x480 frame (``in_frame``, as in video stills and scene photos), and markings whose
@@ -38,7 +38,9 @@ marking on a surface in woodland camouflage
 (``datasets.lots.camouflage``); ``--close`` crops every photo that the marking fills at its sides to its lines
 (``datasets.lots.framed_close``: the lines whole, the longest reaching the photo's edge); ``--glyph-cut`` crops
 it through its outermost glyphs instead (``datasets.lots.glyph_cut``: up to 0.4 of a glyph lost to the frame,
-the lot still counted whole). ``--misreads`` lists each lot not read exactly after the table: the painted lot, the
+the lot still counted whole). ``--tilt LO HI`` turns every marking a further LO to HI degrees either way (a photo
+taken askew: ``render_marking(tilt=...)``, drawn from a stream of its own, so the scenes are otherwise those of the
+plain run). ``--misreads`` lists each lot not read exactly after the table: the painted lot, the
 lot read (or none) with its first candidates, and the other lines read.
 """
 
@@ -61,6 +63,7 @@ from datasets.lots import (  # noqa: E402
     LEVELS,
     MarkingScene,
     blurred,
+    draw_tilt,
     framed_close,
     glyph_cut,
     in_frame,
@@ -78,13 +81,15 @@ SETTINGS = ("filling", "in frame", "circled")
 
 def scene_for(setting: str, rng: np.random.Generator, level: str, *, faded: bool = False,
               camo: bool | None = None, close: bool = False, cut_glyphs: bool = False,
-              varied: bool = False, whole_circle: bool = False, more_fonts: bool = False) -> MarkingScene:
+              varied: bool = False, whole_circle: bool = False, more_fonts: bool = False,
+              tilt: float = 0.0) -> MarkingScene:
     if setting == "circled":
         lot = LotText(GENERATORS["circled-factory-lot-year"](rng), True, "circled-factory-lot-year")
         scene = render_marking(rng, level=level, lot=lot, faded_end=faded, camo=camo, varied=varied,
-                               whole_circle=whole_circle, more_fonts=more_fonts)
+                               whole_circle=whole_circle, more_fonts=more_fonts, tilt=tilt)
     else:
-        scene = render_marking(rng, level=level, faded_end=faded, camo=camo, varied=varied, more_fonts=more_fonts)
+        scene = render_marking(rng, level=level, faded_end=faded, camo=camo, varied=varied, more_fonts=more_fonts,
+                               tilt=tilt)
     if setting == "in frame":
         return in_frame(scene, rng)
     if cut_glyphs:
@@ -215,6 +220,8 @@ def main() -> None:
     ap.add_argument("--more-fonts", action="store_true",
                     help="lines drawn from more typefaces (make_lot_data --more-fonts)")
     ap.add_argument("--camouflage", action="store_true", help="every surface in woodland camouflage")
+    ap.add_argument("--tilt", type=float, nargs=2, metavar=("LO", "HI"),
+                    help="every marking turned a further LO to HI degrees either way (datasets.lots.draw_tilt)")
     softness = ap.add_mutually_exclusive_group()
     softness.add_argument("--blur", type=float, default=0.0,
                           help="every photo out of focus by this share of its line height (datasets.lots.blurred)")
@@ -241,7 +248,8 @@ def main() -> None:
           f"{', every photo softened' if a.soft else ''}{f', blurred by {a.blur} line heights' if a.blur else ''}"
           f"{', nomenclature and other lines partly composed (varied)' if a.varied else ''}"
           f"{', double circles drawn whole' if a.whole_circles else ''}"
-          f"{', lines drawn from more typefaces' if a.more_fonts else ''}\n")
+          f"{', lines drawn from more typefaces' if a.more_fonts else ''}"
+          f"{f', turned a further {a.tilt[0]:g}-{a.tilt[1]:g} degrees' if a.tilt else ''}\n")
     if a.craft:
         compare_craft(reader, a)
         return
@@ -256,12 +264,13 @@ def main() -> None:
         for level in LEVELS:
             rng = np.random.default_rng([a.seed, SETTINGS.index(setting), LEVELS.index(level)])
             soft_rng = np.random.default_rng([a.seed, SETTINGS.index(setting), LEVELS.index(level), 1])
+            tilt_rng = np.random.default_rng([a.seed, SETTINGS.index(setting), LEVELS.index(level), 2])
             n_lines = hit_lines = tight_lines = exact = nbest = flag = n_other = other_exact = 0
             secs = 0.0
             for _ in range(a.n):
                 scene = scene_for(setting, rng, level, faded=a.faded, camo=a.camouflage or None, close=a.close,
                                   cut_glyphs=a.glyph_cut, varied=a.varied, whole_circle=a.whole_circles,
-                                  more_fonts=a.more_fonts)
+                                  more_fonts=a.more_fonts, tilt=draw_tilt(tilt_rng, *a.tilt) if a.tilt else 0.0)
                 scene = soften_marking(scene, soft_rng) if a.soft else blurred(scene, a.blur)
                 t0 = time.perf_counter()
                 reads = reader.read(scene.rgb)

@@ -258,10 +258,10 @@ def fade_end(cover: np.ndarray, quad: np.ndarray, rng: np.random.Generator) -> n
 
 
 def _warp(rgb: np.ndarray, quads: list[np.ndarray], rng: np.random.Generator, level: str,
-          bare: np.ndarray):
-    """Cylinder curvature (horizontal), perspective and rotation; the quads follow. Where the turned surface
-    leaves the photo's corners uncovered, more of the ``bare`` surface (the same, unpainted) shows, mirrored
-    beyond its edges, instead of smeared edge pixels."""
+          bare: np.ndarray, tilt: float = 0.0):
+    """Cylinder curvature (horizontal), perspective and rotation (a few degrees, sometimes a half turn, plus
+    ``tilt`` degrees); the quads follow. Where the turned surface leaves the photo's corners uncovered, more of the
+    ``bare`` surface (the same, unpainted) shows, mirrored beyond its edges, instead of smeared edge pixels."""
     h, w = rgb.shape[:2]
     if rng.random() < 0.35:  # a rocket body or tube: the surface bends away at the sides
         theta = rng.uniform(0.3, 1.0)
@@ -276,7 +276,7 @@ def _warp(rgb: np.ndarray, quads: list[np.ndarray], rng: np.random.Generator, le
     jitter = {"clean": 0.04, "worn": 0.08, "obscured": 0.12}[level]
     src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
     dst = src + rng.normal(0, jitter, (4, 2)).astype(np.float32) * np.float32([w, h])
-    angle = rng.normal(0, 4) + (180 if rng.random() < 0.08 else 0)
+    angle = rng.normal(0, 4) + (180 if rng.random() < 0.08 else 0) + tilt
     rot = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
     dst = (np.hstack([dst, np.ones((4, 1), np.float32)]) @ rot.T).astype(np.float32)
     lo = dst.min(0)
@@ -291,16 +291,23 @@ def _warp(rgb: np.ndarray, quads: list[np.ndarray], rng: np.random.Generator, le
     return rgb, [cv2.perspectiveTransform(q[None], m)[0] for q in quads]
 
 
+def draw_tilt(rng: np.random.Generator, lo: float, hi: float) -> float:
+    """A photo's tilt in degrees: ``lo`` to ``hi`` either way (uniform in size, either sign equally)."""
+    return float(rng.uniform(lo, hi) * (1 if rng.random() < 0.5 else -1))
+
+
 def render_marking(rng: np.random.Generator, *, level: str, width: int | None = None, lot: LotText | None = None,
                    nomenclature: str | None = None, overpaint: bool | None = None,
                    faded_end: bool = False, camo: bool | None = None, varied: bool = False,
-                   whole_circle: bool = False, more_fonts: bool = False) -> MarkingScene:
+                   whole_circle: bool = False, more_fonts: bool = False, tilt: float = 0.0) -> MarkingScene:
     """One marking photo with its lines; ``lot`` and ``nomenclature`` fix those lines (documented cases in
     tests), ``overpaint`` forces (or forbids) an old marking under a new coat of paint, ``faded_end`` fades
     one end of the lot line (``fade_end``), ``camo`` forces (or forbids) camouflage on the surface, ``varied``
     composes half the nomenclature and other lines from parts (``datasets.lot_text``), ``whole_circle`` draws a
     circled factory code's double circle whole, over the lines around it (``_paint_layer``), ``more_fonts`` draws the
-    lines from more typefaces (:data:`MORE_FONT_NAMES` too)."""
+    lines from more typefaces (:data:`MORE_FONT_NAMES` too), ``tilt`` turns the whole marking that many degrees
+    more (counter-clockwise; a photo taken askew: by default lines lie within a few degrees of level). The tilt
+    draws nothing from ``rng``: a scene with and without it differs only in its turn (and the scale that fits it)."""
     w = int(width or rng.choice([320, 400, 480, 640]))
     h = int(w * rng.uniform(0.5, 0.8))
     lot = lot or sample_lot(rng, varied=varied)
@@ -337,7 +344,7 @@ def render_marking(rng: np.random.Generator, *, level: str, width: int | None = 
     canvas = _apply_paint(canvas, cover, colour, rng, float(rng.uniform(0.8, 1.0)))
     if level != "clean" and rng.random() < 0.3:
         canvas = degrade.occlude(canvas, rng, (w * rng.uniform(0.2, 0.8), h * rng.uniform(0.2, 0.8)), h * 0.3)
-    rgb, quads = _warp(np.clip(canvas, 0, 255).astype(np.uint8), quads, rng, level, bare)
+    rgb, quads = _warp(np.clip(canvas, 0, 255).astype(np.uint8), quads, rng, level, bare, tilt)
     lv = {"clean": 0.1, "worn": 0.45, "obscured": 0.7}[level]
     if level != "clean" and rng.random() < 0.4:
         rgb = degrade.downscale(rgb, rng, diameter_px=float(w), min_diameter_px=float(w) * 0.35)

@@ -19,6 +19,7 @@ from datasets.lot_text import (
 )
 from datasets.lots import (
     blurred,
+    draw_tilt,
     fade_end,
     framed_close,
     glyph_cut,
@@ -33,7 +34,14 @@ from model.detection.heads import Letterbox
 from model.detection.lines import LineBox, box_of_quad, decode_lines, encode_line_targets, frames, shared_ways
 from model.lot_reader import _label_lot
 from model.matching.formats import is_designation, parse_lot
-from model.rectify.lines import flatten_line, flatten_line_colours, flatten_line_rgb, quad_axes, turn_quad
+from model.rectify.lines import (
+    flatten_line,
+    flatten_line_colours,
+    flatten_line_rgb,
+    quad_axes,
+    quad_size,
+    turn_quad,
+)
 from model.structures import LineRead
 from training.make_lot_data import detected_quads
 
@@ -322,6 +330,40 @@ def test_soft_strips_are_drawn_only_when_asked(tmp_path, lot_lines):
     own, so older seeds' shards stay the same) and cuts their lines from softer photos."""
     shards = {soft: lot_lines(tmp_path / soft, "--seed", "9", "--count", "2", "--soft", soft)
               for soft in ("0", "1")}
+    assert list(shards["0"]["texts"]) == list(shards["1"]["texts"])
+    assert not np.array_equal(shards["0"]["pixels"], shards["1"]["pixels"])
+
+
+def test_a_tilted_marking_is_the_same_marking_turned_with_its_quads():
+    """``render_marking(tilt=...)`` draws nothing more: the same texts, every line turned by the tilt, the quads
+    still on the paint."""
+    level, tilted = {}, {}
+    for tilt, out in ((0.0, level), (30.0, tilted)):
+        out["scene"] = render_marking(np.random.default_rng(21), level="clean", tilt=tilt)
+    assert [ln.text for ln in level["scene"].lines] == [ln.text for ln in tilted["scene"].lines]
+    for a, b in zip(level["scene"].lines, tilted["scene"].lines):
+        turn = math.degrees(box_of_quad(a.quad)[4] - box_of_quad(b.quad)[4])  # image y points down
+        assert abs((turn + 90) % 180 - 90 - 30) < 2
+    gray = cv2.cvtColor(tilted["scene"].rgb, cv2.COLOR_RGB2GRAY)
+    for line in tilted["scene"].lines:
+        on = flatten_line(gray, line.quad, height_px=32, width_px=320, margin=0.0)
+        _, h = quad_size(line.quad)
+        normal = np.float32([-math.sin(box_of_quad(line.quad)[4]), math.cos(box_of_quad(line.quad)[4])])
+        off = flatten_line(gray, line.quad + normal * (2.5 * h + 4), height_px=32, width_px=320)
+        assert _ink(on) > _ink(off)
+
+
+def test_tilts_come_either_way_within_their_range():
+    rng = np.random.default_rng(5)
+    tilts = np.array([draw_tilt(rng, 10, 30) for _ in range(200)])
+    assert np.all((np.abs(tilts) >= 10) & (np.abs(tilts) <= 30))
+    assert 60 < (tilts > 0).sum() < 140
+
+
+def test_tilted_strips_are_drawn_only_when_asked(tmp_path, lot_lines):
+    """``make_lot_data --tilted 1`` renders the same texts as without it (a stream of its own) and cuts them from
+    turned photos."""
+    shards = {t: lot_lines(tmp_path / t, "--seed", "9", "--count", "2", "--tilted", t) for t in ("0", "1")}
     assert list(shards["0"]["texts"]) == list(shards["1"]["texts"])
     assert not np.array_equal(shards["0"]["pixels"], shards["1"]["pixels"])
 

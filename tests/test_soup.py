@@ -47,3 +47,22 @@ def test_a_bundle_souped_with_itself_reads_as_it_did(tmp_path):
     shipped, souped = OnnxNet(load_bundle(src), threads=1)(x), OnnxNet(load_bundle(out), threads=1)(x)
     # shipped weights.pt is float16 (training/ship.py): the graph rebuilt from it differs in rounding only
     assert np.abs(souped - shipped).max() < 0.25 and (souped.argmax(-1) == shipped.argmax(-1)).all()
+
+
+@pytest.mark.parametrize("name", ["line_detector", "case_head_detector"])
+def test_a_detector_souped_with_itself_finds_as_it_did(tmp_path, name):
+    """CenterNet bundles soup too: the soup of a shipped detector and itself gives its heat maps (to float16
+    rounding), at any input size where the detector was trained at several (the case-head detector)."""
+    src = WEIGHTS_DIR / name
+    out = tmp_path / "soup"
+    subprocess.run([sys.executable, "-m", "training.soup", "--bundles", str(src), str(src), "--out", str(out)],
+                   check=True, capture_output=True)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["architecture"] == "centernet" and manifest["input"] == load_bundle(src).manifest["input"]
+    side = manifest["input"]["side_px"]
+    sizes = [(side, side)] + ([(side // 2, side * 3 // 4)] if "min_side_px" in manifest["input"] else [])
+    for h, w in sizes:
+        x = np.random.default_rng(1).uniform(-0.5, 0.5, (2, 3, h, w)).astype(np.float32)
+        shipped, souped = OnnxNet(load_bundle(src), threads=1)(x), OnnxNet(load_bundle(out), threads=1)(x)
+        assert souped.shape == shipped.shape
+        assert np.abs(souped[:, 0] - shipped[:, 0]).max() < 0.25  # the centre heat map's logits

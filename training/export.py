@@ -63,9 +63,13 @@ def export_derived(model: nn.Module, out_dir: Path, *, manifest: dict, command: 
     out_dir.mkdir(parents=True, exist_ok=True)
     torch.save(model.state_dict(), out_dir / "weights.pt")
     inp = manifest["input"]
-    example = torch.zeros(2, 1, inp["height_px"], inp["width_px"])
-    example.normal_(generator=torch.Generator().manual_seed(0))
+    if "side_px" in inp:  # a detector: letterboxed RGB, any size when trained at several
+        example = torch.zeros(2, 3, inp["side_px"], inp["side_px"]).uniform_(
+            -0.5, 0.5, generator=torch.Generator().manual_seed(0))
+    else:  # a recognizer: standardised strips
+        example = torch.zeros(2, 1, inp["height_px"], inp["width_px"])
+        example.normal_(generator=torch.Generator().manual_seed(0))
     drop = ("sha256", "onnx_max_abs_err", "metrics")
-    return export_bundle(model.eval(), out_dir, example=example, manifest={
+    return export_bundle(model.eval(), out_dir, example=example, any_size="min_side_px" in inp, manifest={
         **{k: v for k, v in manifest.items() if k not in drop}, **({"config": config} if config else {}),
         "training_command": command, "data": data})

@@ -31,6 +31,9 @@ them.
 ``--faded 0.3`` fades one end of the lot line in 30 % of the scenes (``datasets.lots.fade_end``); ``--loose 0.5``
 also cuts half of the true lines from their jittered quad made 0-1 line heights longer at each end (strips with
 plain or faded ground beyond the text, as a box longer than the line gives; their target is the line's text).
+``--tilted 0.5`` turns half the markings a further 5-45 degrees either way (``--tilt-range LO HI``; a photo taken
+askew, ``render_marking(tilt=...)``, drawn from a stream of its own), where by default lines lie within a few
+degrees of level.
 Each shard is written under a temporary name and then renamed, ``lines.npz`` last, so a trainer watching the
 folder (``training.lot_recognizer --watch``) never reads half a shard.
 """
@@ -44,7 +47,7 @@ from pathlib import Path
 import numpy as np
 
 from datasets.lot_text import GENERATORS, LotText
-from datasets.lots import LEVELS, framed_close, glyph_cut, in_frame, render_marking, soften_marking
+from datasets.lots import LEVELS, draw_tilt, framed_close, glyph_cut, in_frame, render_marking, soften_marking
 from model.detection.heads import letterbox
 from model.detection.lines import LineBox, frames
 from model.lot_reader import LotReader
@@ -123,9 +126,13 @@ def main() -> None:
     ap.add_argument("--whole-circle", type=float, default=0.0,
                     help="share of scenes whose circled factory code's double circle is drawn whole, over the "
                          "lines around it (render_marking(whole_circle=True))")
+    ap.add_argument("--tilted", type=float, default=0.0, help="share of markings turned further (a photo askew)")
+    ap.add_argument("--tilt-range", type=float, nargs=2, default=(5.0, 45.0), metavar=("LO", "HI"),
+                    help="degrees either way a --tilted marking is turned")
     a = ap.parse_args()
     rng = np.random.default_rng(a.seed)
     soft_rng = np.random.default_rng([a.seed, 1])
+    tilt_rng = np.random.default_rng([a.seed, 2])
     reader = LotReader.from_bundles(threads=1) if a.detected else None
     strips, texts, det_pixels, det_quads = [], [], [], []
     for _ in range(a.count):
@@ -137,8 +144,10 @@ def main() -> None:
         varied = a.varied > 0 and rng.random() < a.varied  # (no draw when off, as above)
         whole = a.whole_circle > 0 and rng.random() < a.whole_circle  # (no draw when off, as above)
         fonts = a.more_fonts > 0 and rng.random() < a.more_fonts  # (no draw when off, as above)
+        tilted = tilt_rng.random() < a.tilted  # a stream of its own, as --soft's
+        tilt = draw_tilt(tilt_rng, *a.tilt_range) if tilted else 0.0
         scene = render_marking(rng, level=level, lot=lot, faded_end=faded, varied=varied, whole_circle=whole,
-                               more_fonts=fonts)
+                               more_fonts=fonts, tilt=tilt)
         if a.close > 0 and rng.random() < a.close:  # (no draw when off: older seeds' shards stay the same)
             scene = framed_close(scene, rng)
         elif rng.random() < a.in_frame:

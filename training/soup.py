@@ -1,4 +1,5 @@
-"""A weight soup: the element-wise (weighted) mean of several bundles' weights, exported as one bundle.
+"""A weight soup: the element-wise (weighted) mean of several bundles' weights, exported as one bundle; recognizers
+(CRNN) and detectors (CenterNet) alike.
 
     python -m training.soup --bundles model/weights/headstamp_recognizer cache/hs_rec_v11 --out cache/hs_soup
 
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import torch
 
+from model.nets.centernet import CenterNetConfig, build_centernet
 from model.nets.crnn import CRNNConfig, build_crnn
 from training.export import export_derived, load_weights
 
@@ -41,6 +43,16 @@ def soup(states: list[dict[str, torch.Tensor]], weights: list[float]) -> dict[st
     return out
 
 
+def network_of(manifest: dict) -> torch.nn.Module | None:
+    """An untrained network of a bundle's architecture and config (a CRNN recognizer or a CenterNet detector)."""
+    if manifest.get("architecture") == "crnn":
+        return build_crnn(CRNNConfig.from_dict(manifest["config"]))
+    if manifest.get("architecture") == "centernet":
+        return build_centernet(CenterNetConfig(**{k: tuple(v) if isinstance(v, list) else v
+                                                  for k, v in manifest["config"].items()}))
+    return None
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--bundles", type=Path, nargs="+", required=True, help="bundle folders with weights.pt")
@@ -49,9 +61,9 @@ def main() -> None:
     a = ap.parse_args()
     weights = a.weights or [1.0] * len(a.bundles)
     manifest = json.loads((a.bundles[0] / "manifest.json").read_text())
-    if manifest.get("architecture") != "crnn":
-        raise SystemExit(f"{a.bundles[0]}: only CRNN bundles are souped here")
-    model = build_crnn(CRNNConfig.from_dict(manifest["config"]))
+    model = network_of(manifest)
+    if model is None:
+        raise SystemExit(f"{a.bundles[0]}: only CRNN and CenterNet bundles are souped here")
     model.load_state_dict(soup([load_weights(b / "weights.pt") for b in a.bundles], weights))
     export_derived(model, a.out, manifest=manifest,
                    command=" ".join(["python -m training.soup", *sys.argv[1:]]),
