@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from datasets.lot_text import LotText
-from datasets.lots import blurred, cut_by_frame, glyph_cut, render_marking
+from datasets.lots import blurred, cut_by_frame, draw_tilt, glyph_cut, render_marking
 from model.charset import encode_line
 from model.detection.lines import LineBox, box_of_quad, on_a_head
 from model.lot_reader import LotReader, LotReaderConfig, _label_lot, extends, in_border, is_noise, reaches_frame
@@ -164,13 +164,13 @@ def test_a_read_with_no_letter_or_digit_is_noise():
 
 def test_busy_frames_report_no_line_without_a_letter_or_digit(monkeypatch):
     """Video frames with no painted text: false lines on their backgrounds that read as a lone bracket or dash (one
-    of these sixteen frames, detection 0.31, under the weak-and-unreadable rule alone; seed 17's frames since lot
-    recognizer v29, whose reads of seed 14's no longer give one) are not reported."""
+    of these sixteen frames under the weak-and-unreadable rule alone: seed 24's since line detector v7, with which
+    seeds 14-23 give none; seed 17's before) are not reported."""
     import model.lot_reader as lr
     from datasets.scenes import render_frame
 
     reader = LotReader.from_bundles(threads=2)
-    rng = np.random.default_rng(17)
+    rng = np.random.default_rng(24)
     frames = [render_frame(rng, level=lv).rgb for lv in ("clean", "worn") * 8]
 
     def bare(reads):
@@ -404,6 +404,20 @@ def test_out_of_focus_lot_lines_are_read(reader):
         lot = _lot_read(reader.read(scene.rgb))
         exact += lot is not None and lot.text == scene.lot.text
     assert exact >= 13, f"{exact}/16 out-of-focus lot lines read exactly"
+
+
+def test_markings_photographed_askew_are_read(reader):
+    """Clean markings turned 15-35 degrees either way (a photo taken askew, ``render_marking(tilt=...)``): line
+    detector v6, trained on lines within a few degrees of level, framed them at the wrong angle and the reader read
+    4 of these 12 (seed 47) exactly; v7 (v6 souped with its fine-tune on tilted markings) reads 7 (its fine-tune
+    alone 10). The same twelve level: 11 with either."""
+    rng, tilts = np.random.default_rng(47), np.random.default_rng([47, 2])
+    exact = 0
+    for _ in range(12):
+        scene = render_marking(rng, level="clean", tilt=draw_tilt(tilts, 15, 35))
+        lot = _lot_read(reader.read(scene.rgb))
+        exact += lot is not None and lot.text == scene.lot.text
+    assert exact >= 6, f"{exact}/12 tilted lot lines read exactly"
 
 
 def test_lot_lines_cut_through_their_last_glyph_are_read_whole(reader):
