@@ -164,7 +164,7 @@ def test_a_read_with_no_letter_or_digit_is_noise():
 
 def test_busy_frames_report_no_line_without_a_letter_or_digit(monkeypatch):
     """Video frames with no painted text: false lines on their backgrounds that read as a lone bracket or dash (one
-    of these sixteen frames under the weak-and-unreadable rule alone: seed 24's since line detector v7, with which
+    of these sixteen frames under the weak-and-unreadable rule alone: seed 24's since line detector v10, with which
     seeds 14-23 give none; seed 17's before) are not reported."""
     import model.lot_reader as lr
     from datasets.scenes import render_frame
@@ -409,8 +409,8 @@ def test_out_of_focus_lot_lines_are_read(reader):
 def test_markings_photographed_askew_are_read(reader):
     """Clean markings turned 15-35 degrees either way (a photo taken askew, ``render_marking(tilt=...)``): line
     detector v6, trained on lines within a few degrees of level, framed them at the wrong angle and the reader read
-    4 of these 12 (seed 47) exactly; v7 (v6 souped with its fine-tune on tilted markings) reads 7 (its fine-tune
-    alone 10). The same twelve level: 11 with either."""
+    4 of these 12 (seed 47) exactly; line detector v10 (v6 souped with its fine-tune on tilted markings) reads 7
+    (its fine-tune alone 10). The same twelve level: 11 with either."""
     rng, tilts = np.random.default_rng(47), np.random.default_rng([47, 2])
     exact = 0
     for _ in range(12):
