@@ -48,8 +48,7 @@ def network_of(manifest: dict) -> torch.nn.Module | None:
     if manifest.get("architecture") == "crnn":
         return build_crnn(CRNNConfig.from_dict(manifest["config"]))
     if manifest.get("architecture") == "centernet":
-        return build_centernet(CenterNetConfig(**{k: tuple(v) if isinstance(v, list) else v
-                                                  for k, v in manifest["config"].items()}))
+        return build_centernet(CenterNetConfig.from_dict(manifest["config"]))
     return None
 
 

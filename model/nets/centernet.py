@@ -23,6 +23,11 @@ class CenterNetConfig:
     widths: tuple[int, int, int, int, int] = (16, 32, 48, 64, 96)
     head: int = 32
 
+    @classmethod
+    def from_dict(cls, config: dict) -> CenterNetConfig:
+        """The config a bundle's manifest.json records (lists back to tuples)."""
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in config.items()})
+
 
 def _conv(c_in: int, c_out: int, stride: int = 1, dilation: int = 1) -> nn.Sequential:
     return nn.Sequential(nn.Conv2d(c_in, c_out, 3, stride, padding=dilation, dilation=dilation, bias=False),
