@@ -337,18 +337,17 @@ def test_soft_strips_are_drawn_only_when_asked(tmp_path, lot_lines):
 def test_a_tilted_marking_is_the_same_marking_turned_with_its_quads():
     """``render_marking(tilt=...)`` draws nothing more: the same texts, every line turned by the tilt, the quads
     still on the paint."""
-    level, tilted = {}, {}
-    for tilt, out in ((0.0, level), (30.0, tilted)):
-        out["scene"] = render_marking(np.random.default_rng(21), level="clean", tilt=tilt)
-    assert [ln.text for ln in level["scene"].lines] == [ln.text for ln in tilted["scene"].lines]
-    for a, b in zip(level["scene"].lines, tilted["scene"].lines):
+    level, tilted = (render_marking(np.random.default_rng(21), level="clean", tilt=t) for t in (0.0, 30.0))
+    assert [ln.text for ln in level.lines] == [ln.text for ln in tilted.lines]
+    for a, b in zip(level.lines, tilted.lines):
         turn = math.degrees(box_of_quad(a.quad)[4] - box_of_quad(b.quad)[4])  # image y points down
         assert abs((turn + 90) % 180 - 90 - 30) < 2
-    gray = cv2.cvtColor(tilted["scene"].rgb, cv2.COLOR_RGB2GRAY)
-    for line in tilted["scene"].lines:
+    gray = cv2.cvtColor(tilted.rgb, cv2.COLOR_RGB2GRAY)
+    for line in tilted.lines:
         on = flatten_line(gray, line.quad, height_px=32, width_px=320, margin=0.0)
         _, h = quad_size(line.quad)
-        normal = np.float32([-math.sin(box_of_quad(line.quad)[4]), math.cos(box_of_quad(line.quad)[4])])
+        angle = box_of_quad(line.quad)[4]
+        normal = np.float32([-math.sin(angle), math.cos(angle)])
         off = flatten_line(gray, line.quad + normal * (2.5 * h + 4), height_px=32, width_px=320)
         assert _ink(on) > _ink(off)
 
