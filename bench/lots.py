@@ -4,7 +4,8 @@
                          [--no-zoom] [--views BY ...] [--extend BY] [--extend-sure P] [--colour-axes N]
                          [--colour-retry-below P] [--no-pool] [--jitter H BY ...] [--jitter-below P]
                          [--close | --glyph-cut] [--blur F | --soft] [--varied] [--whole-circles] [--more-fonts]
-                         [--tilt LO HI] [--n-best N] [--misreads] [--craft | --cut]
+                         [--tilt LO HI] [--deskew DEG] [--deskew-min-turn DEG] [--n-best N] [--misreads]
+                         [--craft | --cut]
 
 Scenes per level from ``datasets.lots.render_marking``: markings filling the photo (as in close-ups), markings
 set into a wider 960x540 or 640x480 frame (``in_frame``, as in video stills and scene photos), and markings whose
@@ -40,7 +41,9 @@ marking on a surface in woodland camouflage
 it through its outermost glyphs instead (``datasets.lots.glyph_cut``: up to 0.4 of a glyph lost to the frame,
 the lot still counted whole). ``--tilt LO HI`` turns every marking a further LO to HI degrees either way (a photo
 taken askew: ``render_marking(tilt=...)``, drawn from a stream of its own, so the scenes are otherwise those of the
-plain run). ``--misreads`` lists each lot not read exactly after the table: the painted lot, the
+plain run); ``--deskew 0`` reads each line at the angle the detector gave it, where by default the reader
+refines it from the line's paint (``LotReaderConfig.deskew_span``; ``--deskew-min-turn`` the least turn kept).
+``--misreads`` lists each lot not read exactly after the table: the painted lot, the
 lot read (or none) with its first candidates, and the other lines read.
 """
 
@@ -200,6 +203,14 @@ def main() -> None:
     ap.add_argument("--shared-ways", action=argparse.BooleanOptionalAction, default=LotReaderConfig.shared_ways,
                     help="read a marking's lines one way up, the one they favour together "
                          "(LotReaderConfig.shared_ways)")
+    ap.add_argument("--deskew", type=float, default=LotReaderConfig.deskew_span,
+                    help="refine each line's angle from its paint within this many degrees (0: as detected; "
+                         "LotReaderConfig.deskew_span)")
+    ap.add_argument("--deskew-min-turn", type=float, default=LotReaderConfig.deskew_min_turn,
+                    help="keep a refined angle only when it turns the box at least this many degrees")
+    ap.add_argument("--deskew-below", type=float, default=LotReaderConfig.deskew_below,
+                    help="refine only lines read unsurely, under this mean character probability "
+                         "(LotReaderConfig.deskew_below; default: every line before it is read)")
     ap.add_argument("--n-best", type=int, default=LotReaderConfig.n_best,
                     help="candidates kept per line (LotReaderConfig.n_best)")
     ap.add_argument("--misreads", action="store_true",
@@ -233,7 +244,8 @@ def main() -> None:
                           colour_axes=a.colour_axes,
                           colour_retry_below=a.colour_retry_below, pool=a.pool, jitter_below=a.jitter_below,
                           jitter=tuple(zip(a.jitter[::2], a.jitter[1::2])), n_best=a.n_best,
-                          shared_ways=a.shared_ways)
+                          shared_ways=a.shared_ways, deskew_span=a.deskew,
+                          deskew_min_turn=a.deskew_min_turn, deskew_below=a.deskew_below)
     reader = LotReader(OnnxNet(load_bundle(a.detector), threads=a.threads),
                        OnnxNet(load_bundle(a.recognizer), threads=a.threads), cfg)
     print(f"detector {a.detector}, recognizer {a.recognizer}, zoom {'off' if a.no_zoom else 'on'}, "
@@ -241,6 +253,8 @@ def main() -> None:
           f"colour axes {cfg.colour_axes} (retry below {cfg.colour_retry_below}, pooled {cfg.pool}), "
           f"jittered boxes {cfg.jitter} (below {cfg.jitter_below}), {cfg.n_best} candidates per line, "
           f"{'a marking read one way up' if cfg.shared_ways else 'each line its own way up'}, "
+          f"angles refined within {cfg.deskew_span} degrees (turns from {cfg.deskew_min_turn}, "
+          f"lines read under {cfg.deskew_below}), "
           f"{a.n} markings per cell, seed {a.seed}{', lot lines with a faded end' if a.faded else ''}"
           f"{', every surface camouflaged' if a.camouflage else ''}"
           f"{', photos cropped to their lines' if a.close else ''}"
