@@ -42,7 +42,9 @@ it through its outermost glyphs instead (``datasets.lots.glyph_cut``: up to 0.4 
 the lot still counted whole). ``--tilt LO HI`` turns every marking a further LO to HI degrees either way (a photo
 taken askew: ``render_marking(tilt=...)``, drawn from a stream of its own, so the scenes are otherwise those of the
 plain run); ``--deskew 0`` reads each line at the angle the detector gave it, where by default the reader
-refines it from the line's paint (``LotReaderConfig.deskew_span``; ``--deskew-min-turn`` the least turn kept).
+looks again at each line it reads unsurely along the angle its paint runs at (``LotReaderConfig.deskew_span``;
+``--deskew-below P`` which lines are unsure, inf: every line turned before it is read; ``--deskew-min-turn`` the
+least turn kept).
 ``--misreads`` lists each lot not read exactly after the table: the painted lot, the
 lot read (or none) with its first candidates, and the other lines read.
 """
@@ -210,7 +212,7 @@ def main() -> None:
                     help="keep a refined angle only when it turns the box at least this many degrees")
     ap.add_argument("--deskew-below", type=float, default=LotReaderConfig.deskew_below,
                     help="refine only lines read unsurely, under this mean character probability "
-                         "(LotReaderConfig.deskew_below; default: every line before it is read)")
+                         "(LotReaderConfig.deskew_below; inf: every line before it is read)")
     ap.add_argument("--n-best", type=int, default=LotReaderConfig.n_best,
                     help="candidates kept per line (LotReaderConfig.n_best)")
     ap.add_argument("--misreads", action="store_true",

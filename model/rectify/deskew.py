@@ -15,14 +15,15 @@ from typing import NamedTuple
 import cv2
 import numpy as np
 
-from model.rectify.lines import quad_sides
+from model.rectify.lines import colour_projections, quad_sides
 
 
 def line_window(rgb: np.ndarray, quad: np.ndarray, *, span_rad: float, half_h_px: float
                 ) -> tuple[np.ndarray, float, float]:
-    """The quad's window, upright along its text and scaled so that its half-height is at most ``half_h_px``:
-    (window (h, w) float32, the text's half-length and half-height in window pixels). The window holds the quad's
-    length and, across, 1.5 half-heights plus what a line turned ``span_rad`` within the box moves at its ends."""
+    """The quad's window in an RGB image, upright along its text and scaled so that its half-height is at most
+    ``half_h_px``: (window (h, w) float32, the text's half-length and half-height in window pixels). The window
+    holds the quad's length and, across, 1.5 half-heights plus what a line turned ``span_rad`` within the box
+    moves at its ends."""
     q = np.asarray(quad, np.float32)
     ux, uy = quad_sides(q)
     half_len, half_h = float(np.linalg.norm(ux)) / 2, max(float(np.linalg.norm(uy)) / 2, 1.0)
@@ -36,12 +37,7 @@ def line_window(rgb: np.ndarray, quad: np.ndarray, *, span_rad: float, half_h_px
                     [ex[1] / scale, ey[1] / scale, ctr[1] - (ex[1] * w + ey[1] * h) / (2 * scale)]])
     win = cv2.warpAffine(rgb, m, (w, h), flags=cv2.INTER_AREA | cv2.WARP_INVERSE_MAP,
                          borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
-    px = win.reshape(-1, win.shape[2] if win.ndim == 3 else 1)
-    px = px - px.mean(0)
-    if px.shape[1] > 1:
-        _, vecs = np.linalg.eigh(px.T @ px)
-        px = px @ vecs[:, -1:]
-    one = px.reshape(h, w)
+    one = colour_projections(win.reshape(-1, 3))[0].reshape(h, w)
     return one - cv2.GaussianBlur(one, (0, 0), max(2.0, 2 * half_h * scale)), half_len * scale, half_h * scale
 
 
@@ -84,7 +80,7 @@ def text_turn(window: np.ndarray, half_len: float, half_h: float, *, span_deg: f
     ``span_deg`` either way (2-degree steps, then half-degree ones about the best, then a parabola's peak), and
     its gain: its profile's spread over the spread along the box as given."""
     coarse = np.radians(np.arange(-span_deg, span_deg + 1e-6, 2.0))
-    spread = profile_spread(window, half_len, half_h, coarse)
+    at_zero, *spread = profile_spread(window, half_len, half_h, np.concatenate([[0.0], coarse]))
     best = float(coarse[int(np.argmax(spread))])
     step = math.radians(0.5)
     fine = best + step * np.arange(-4, 5)
@@ -95,8 +91,7 @@ def text_turn(window: np.ndarray, half_len: float, half_h: float, *, span_deg: f
         a, b, c = fine_spread[k - 1], fine_spread[k], fine_spread[k + 1]
         if (den := a - 2 * b + c) < 0:
             turn += step * 0.5 * (a - c) / den
-    at_zero = float(profile_spread(window, half_len, half_h, np.zeros(1))[0])
-    return turn, float(fine_spread[k]) / max(at_zero, 1e-12)
+    return turn, float(fine_spread[k]) / max(float(at_zero), 1e-12)
 
 
 class LineFit(NamedTuple):

@@ -71,17 +71,23 @@ def flatten_line_colours(rgb: np.ndarray, quad: np.ndarray, *, height_px: int = 
     most, which on camouflage or rust is the surface's blotches; paint whose colour differs from them in
     another direction (yellow on tan-and-grey camouflage) shows on the second."""
     chans = flatten_line(rgb, quad, height_px=height_px, width_px=width_px).astype(np.float32)
-    px = chans.reshape(-1, 3)
+    out = []
+    for flat in colour_projections(chans.reshape(-1, 3), axes):
+        proj = flat.reshape(chans.shape[:2])
+        lo, hi = float(proj.min()), float(proj.max())
+        out.append(np.round((proj - lo) * (255.0 / max(hi - lo, 1e-6))).astype(np.uint8))
+    return out
+
+
+def colour_projections(px: np.ndarray, axes: int = 1) -> list[np.ndarray]:
+    """(N, 3) float32 colours, centred, projected on their first ``axes`` principal axes (largest variance first),
+    each signed like luminance: a list of (N,) arrays."""
     centred = px - px.mean(0)
     _, vecs = np.linalg.eigh(centred.T @ centred)  # ascending variance
     out = []
     for k in range(min(axes, 3)):
         axis = vecs[:, -1 - k]
-        if axis @ LUMA < 0:
-            axis = -axis
-        proj = (centred @ axis).reshape(chans.shape[:2])
-        lo, hi = float(proj.min()), float(proj.max())
-        out.append(np.round((proj - lo) * (255.0 / max(hi - lo, 1e-6))).astype(np.uint8))
+        out.append(centred @ (-axis if axis @ LUMA < 0 else axis))
     return out
 
 
