@@ -391,7 +391,8 @@ def closer_look(finer: list[LineBox], first: list[LineBox]) -> list[LineBox]:
 
 def _merge_duplicates(lines: list[LineBox], reads: list[LineRead]) -> list[LineRead]:
     """One read per painted line: detections centred on the same line are pooled, their candidates' mass summed
-    by text; the line keeps the geometry and character probabilities of the member that read the winner."""
+    by text (a candidate holding no letter or digit, never reported alone (:func:`is_noise`), does not compete);
+    the line keeps the geometry and character probabilities of the member that read the winner."""
     groups: list[list[int]] = []
     for k in sorted(range(len(reads)), key=lambda k: -lines[k].score):
         for g in groups:
@@ -405,7 +406,11 @@ def _merge_duplicates(lines: list[LineBox], reads: list[LineRead]) -> list[LineR
         mass: dict[str, float] = {}
         for k in g:
             for c in reads[k].candidates:
-                mass[c.text] = mass.get(c.text, 0.0) + c.score / len(g)
+                if any(ch.isalnum() for ch in c.text):
+                    mass[c.text] = mass.get(c.text, 0.0) + c.score / len(g)
+        if not mass:  # only bare candidates: the first member's read as it stands
+            out.append(reads[g[0]])
+            continue
         ranked = sorted(mass.items(), key=lambda kv: -kv[1])[:5]
         cands = tuple(TextCandidate(t, m) for t, m in ranked)
         owner = next((k for k in g if reads[k].text == ranked[0][0]), None)

@@ -11,9 +11,19 @@ import pytest
 
 from datasets.lot_text import LotText
 from datasets.lots import blurred, cut_by_frame, draw_tilt, glyph_cut, render_marking
+from datasets.scenes import render_frame
 from model.charset import encode_line
 from model.detection.lines import LineBox, box_of_quad, on_a_head
-from model.lot_reader import LotReader, LotReaderConfig, _label_lot, extends, in_border, is_noise, reaches_frame
+from model.lot_reader import (
+    LotReader,
+    LotReaderConfig,
+    _label_lot,
+    _merge_duplicates,
+    extends,
+    in_border,
+    is_noise,
+    reaches_frame,
+)
 from model.matching.formats import is_other_line
 from model.matching.matcher import LotMatcher, line_candidates
 from model.matching.store import Registry, default_url
@@ -162,24 +172,31 @@ def test_a_read_with_no_letter_or_digit_is_noise():
     assert not noise(_line(0.3, 0.9, "12-14-451"))
 
 
-def test_busy_frames_report_no_line_without_a_letter_or_digit(monkeypatch):
-    """Video frames with no painted text: false lines on their backgrounds that read as a lone bracket or dash (one
-    of these sixteen frames under the weak-and-unreadable rule alone: seed 24's since line detector v10, with which
-    seeds 14-23 give none; seed 17's before) are not reported."""
-    import model.lot_reader as lr
-    from datasets.scenes import render_frame
+def test_pooled_duplicates_never_crown_a_bare_read():
+    """Two boxes on one line whose pooled candidates would make a lone ``-`` the winner (each read has it second)
+    report the likeliest read with a letter or digit; the dash leaves the candidates."""
+    box = LineBox(400.0, 300.0, 300.0, 40.0, 0.0, 0.8)
+    reads = [dataclasses.replace(_line(0.8, 0.4, text), candidates=(TextCandidate(text, 0.3),
+                                                                    TextCandidate("-", 0.25)))
+             for text in ("PG-2", "OG-2")]
+    merged = _merge_duplicates([box, dataclasses.replace(box, cx=410.0, score=0.7)], reads)
+    assert len(merged) == 1
+    assert merged[0].text == "PG-2" and merged[0].char_probs == reads[0].char_probs
+    assert [c.text for c in merged[0].candidates] == ["PG-2", "OG-2"]
+    apart = _merge_duplicates([box, dataclasses.replace(box, cy=500.0)], reads)
+    assert [r.text for r in apart] == ["PG-2", "OG-2"]
 
+
+def test_busy_frames_report_no_line_without_a_letter_or_digit():
+    """Video frames with no painted text: false lines on their backgrounds that read as a lone bracket or dash are
+    not reported. (Under the weak-and-unreadable rule alone one of these sixteen frames gave such a read with line
+    detector v10; with v11 none of 480 frames, seeds 14-43, does, but seed 24's frames pooled two boxes' candidates
+    into a lone ``-`` until the pool left bare candidates out: ``test_pooled_duplicates_never_crown_a_bare_read``.
+    The rule itself: ``test_a_read_with_no_letter_or_digit_is_noise``.)"""
     reader = LotReader.from_bundles(threads=2)
     rng = np.random.default_rng(24)
     frames = [render_frame(rng, level=lv).rgb for lv in ("clean", "worn") * 8]
-
-    def bare(reads):
-        return [r.text for r in reads if not r.has_letter_or_digit]
-
-    assert not [t for f in frames for t in bare(reader.read(f))]
-    monkeypatch.setattr(lr, "is_noise", lambda line, *, weak_detection, unreadable:
-                        line.detection_score < weak_detection and line.mean_char_prob < unreadable)
-    assert [t for f in frames for t in bare(reader.read(f))], "the frames no longer provoke a bare read; pick others"
+    assert not [r.text for f in frames for r in reader.read(f) if not r.has_letter_or_digit]
 
 
 def test_no_headstamp_reads_on_painted_circles():
@@ -230,8 +247,6 @@ def test_closer_look_keeps_the_lines_it_lost():
 def test_case_heads_in_busy_video_frames_are_kept():
     """False line detections on busy backgrounds must not take real case heads away (before the confidence
     gate, 9 heads of these 12 frames were lost)."""
-    from datasets.scenes import render_frame
-
     reader = MarkingReader.from_bundles(threads=2)
     rng = np.random.default_rng(12)
     for _ in range(12):
@@ -407,46 +422,54 @@ def test_out_of_focus_lot_lines_are_read(reader):
 
 
 def test_markings_photographed_askew_are_read(reader):
-    """Clean markings turned 15-35 degrees either way (a photo taken askew, ``render_marking(tilt=...)``): line
-    detector v6, trained on lines within a few degrees of level, framed them at the wrong angle and the reader read
-    4 of these 12 (seed 47) exactly; line detector v10 (v6 souped with its fine-tune on tilted markings) reads 7
-    as detected (its fine-tune alone 10). The same twelve level: 11 with either."""
-    rng, tilts = np.random.default_rng(47), np.random.default_rng([47, 2])
+    """Clean markings turned 15-35 and 30-45 degrees either way (a photo taken askew, ``render_marking(tilt=...)``):
+    line detector v6, trained on lines within a few degrees of level, framed them at the wrong angle and the reader
+    read 4 of the first twelve (seed 47) exactly; line detector v10 (v6 souped with its fine-tune on tilted
+    markings) 7 as detected, and 2 of the second twelve; v11 (trained longer on tilted and softened markings) 10 and
+    10. The same twelve level: 11 with either."""
+    exact = {}
+    for lo, hi in ((15, 35), (30, 45)):
+        rng, tilts = np.random.default_rng(47), np.random.default_rng([47, 2])
+        exact[lo] = 0
+        for _ in range(12):
+            scene = render_marking(rng, level="clean", tilt=draw_tilt(tilts, lo, hi))
+            lot = _lot_read(reader.read(scene.rgb))
+            exact[lo] += lot is not None and lot.text == scene.lot.text
+    assert exact[15] >= 8 and exact[30] >= 7, f"{exact} of 12 tilted lot lines read exactly"
+
+
+def _level_reads(reader: LotReader, seed: int) -> int:
+    """Lots read exactly of 12 clean level markings (seed ``seed``)."""
+    rng = np.random.default_rng(seed)
     exact = 0
     for _ in range(12):
-        scene = render_marking(rng, level="clean", tilt=draw_tilt(tilts, 15, 35))
+        scene = render_marking(rng, level="clean")
         lot = _lot_read(reader.read(scene.rgb))
         exact += lot is not None and lot.text == scene.lot.text
-    assert exact >= 6, f"{exact}/12 tilted lot lines read exactly"
+    return exact
 
 
-def _askew_and_level(reader, cfg: LotReaderConfig, seed: int) -> tuple[int, int]:
-    """Lots read exactly of 12 clean markings turned 20-40 degrees and of the same 12 level (seed ``seed``)."""
-    turned = LotReader(reader.detector, reader.net, cfg)
-    rng, tilts = np.random.default_rng(seed), np.random.default_rng([seed, 2])
-    askew = level = 0
-    for _ in range(12):
-        state = copy.deepcopy(rng.bit_generator.state)
-        tilt = draw_tilt(tilts, 20, 40)
-        scene = render_marking(rng, level="clean", tilt=tilt)
-        lot = _lot_read(turned.read(scene.rgb))
-        askew += lot is not None and lot.text == scene.lot.text
-        rng.bit_generator.state = state
-        scene = render_marking(rng, level="clean")
-        lot = _lot_read(turned.read(scene.rgb))
-        level += lot is not None and lot.text == scene.lot.text
-    return askew, level
+class _OffAngle(LotReader):
+    """The shipped reader whose detector's boxes are turned ``off`` degrees from where it found them, alternately
+    either way (a detector that misjudges a line's angle, as v10 did on markings photographed askew)."""
+    off = 10.0
+
+    def detect(self, rgb: np.ndarray) -> list[LineBox]:
+        return [dataclasses.replace(ln, angle_rad=ln.angle_rad + math.radians(self.off * (-1) ** k))
+                for k, ln in enumerate(super().detect(rgb))]
 
 
 def test_unsure_lines_are_read_again_along_their_paint(reader):
     """A line read unsurely is looked at again in its box turned to the angle its paint runs at
-    (``LotReaderConfig.deskew_below``; ``model.rectify.deskew``), and that look kept where it reads likelier:
-    markings photographed 20-40 degrees askew are read more often, level ones as often (seed 54, line detector
-    v10: askew 2 as detected, 7 so; level 12 either way)."""
+    (``LotReaderConfig.deskew_below``; ``model.rectify.deskew``), and that look kept where it reads likelier: twelve
+    level markings whose boxes are 10 degrees off are read far more often, the same markings in their boxes as
+    detected as often (seed 54, line detector v11: 3 off as framed, 11 so; as detected 11 either way. With v10,
+    twelve markings turned 20-40 degrees: 2 as detected, 7 so; v11 frames those at their angle, 11 either way)."""
     plain = dataclasses.replace(reader.cfg, deskew_span=0.0)
     unsure = dataclasses.replace(reader.cfg, deskew_span=40.0, deskew_below=0.95)
-    (askew_plain, level_plain), (askew, level) = (_askew_and_level(reader, c, 54) for c in (plain, unsure))
-    assert askew >= askew_plain + 3, (askew_plain, askew)
+    off_plain, off = (_level_reads(_OffAngle(reader.detector, reader.net, c), 54) for c in (plain, unsure))
+    level_plain, level = (_level_reads(LotReader(reader.detector, reader.net, c), 54) for c in (plain, unsure))
+    assert off >= off_plain + 5, (off_plain, off)
     assert level >= level_plain, (level_plain, level)
 
 
