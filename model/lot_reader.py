@@ -117,7 +117,8 @@ class LotReaderConfig:
     # renders, lots exact (bench/lots.py --n 30, line detector v10, lot recognizer v29), eight level runs of 2,160:
     # as detected 1,357, every line turned 1,339, unsure lines 1,361; tilted 10-30 (606 + 707) and 30-45
     # (606): 251, 338, 327 of 810; confirmation (seeds 1414, 2525, 3636, 4747; 5858 at 10-30, 6969 at 30-45) as
-    # detected 650 / 124 / 10, unsure lines 652 / 141 / 50
+    # detected 650 / 124 / 10, unsure lines 652 / 141 / 50. Line detector v11 (stop 49), seed 606 at 10-30 and
+    # 30-45: as detected 154 and 112 of 270, unsure lines 161 and 126
     deskew_below: float = 0.95
     lot_prior: LotPrior | None = LotPrior()  # rescore reads with the seeded lot formats (None: the beam's order)
 
