@@ -26,7 +26,7 @@ from model.recognition.preprocess import strips_to_input
 from model.rectify.deskew import fit_line
 from model.rectify.lines import flatten_line, flatten_line_colours, turn_quad
 from model.runtime import OnnxNet
-from model.structures import Ellipse, LineRead, TextCandidate
+from model.structures import Ellipse, LineRead, TextCandidate, holds_letter_or_digit
 
 
 class Look(NamedTuple):
@@ -407,7 +407,7 @@ def _merge_duplicates(lines: list[LineBox], reads: list[LineRead]) -> list[LineR
         mass: dict[str, float] = {}
         for k in g:
             for c in reads[k].candidates:
-                if any(ch.isalnum() for ch in c.text):
+                if holds_letter_or_digit(c.text):
                     mass[c.text] = mass.get(c.text, 0.0) + c.score / len(g)
         if not mass:  # only bare candidates: the first member's read as it stands
             out.append(reads[g[0]])

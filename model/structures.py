@@ -90,6 +90,11 @@ class TextCandidate:
     score: float
 
 
+def holds_letter_or_digit(text: str) -> bool:
+    """Whether a read holds a letter or digit in any script (a lone ``-`` or ``()`` does not)."""
+    return any(c.isalnum() for c in text)
+
+
 @dataclass(frozen=True)
 class LineRead:
     """A painted line: where it is, its best read with per-character probabilities, n-best candidates, and,
@@ -112,8 +117,8 @@ class LineRead:
 
     @property
     def has_letter_or_digit(self) -> bool:
-        """Whether the read holds a letter or digit in any script (a lone ``-`` or ``()`` does not)."""
-        return any(c.isalnum() for c in self.text)
+        """Whether the read holds a letter or digit (:func:`holds_letter_or_digit`)."""
+        return holds_letter_or_digit(self.text)
 
     def to_json(self) -> dict:
         xs, ys = [p[0] for p in self.quad], [p[1] for p in self.quad]
