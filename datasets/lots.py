@@ -2,9 +2,10 @@
 
 A scene is a surface (olive drab or grey metal, sand paint, wooden planks, optionally camouflage), 1-4 painted
 lines (nomenclature, the lot line, weights, counts, hazard codes) in a stencil or plain font, the lot's factory
-code sometimes in a double circle, and damage by level: scraping, fading, rust, an old marking showing through
-a new coat of paint, occlusion, then capture (curvature of a cylinder, perspective, blur, noise, JPEG,
-resolution). Each line's quadrilateral (corners clockwise from top-left, in reading order) follows every warp.
+code sometimes in a double circle, and damage by level: scraping, fading, an old marking showing through a new
+coat of paint, occlusion, rust on metal where asked (``render_marking(rust=...)``, since stop 50; before it no
+scene was rusted), then capture (curvature of a cylinder, perspective, blur, noise, JPEG, resolution). Each
+line's quadrilateral (corners clockwise from top-left, in reading order) follows every warp.
 """
 
 from __future__ import annotations
@@ -240,6 +241,47 @@ def _damage(cover: np.ndarray, rng: np.random.Generator, level: str) -> np.ndarr
     return out
 
 
+RUST_TONES = ((168, 86, 38), (122, 60, 30), (88, 48, 30))  # fresh orange, brown, dark scale
+RUST_AMOUNT = {"clean": (0.15, 0.35), "worn": (0.3, 0.65), "obscured": (0.5, 0.9)}
+
+
+def rust_layer(h: int, w: int, rng: np.random.Generator, amount: float) -> tuple[np.ndarray, np.ndarray]:
+    """Corrosion of a painted metal surface: (alpha (H, W) in [0, 1], colour (H, W, 3) float32). Blooms of rust
+    where the paint has lifted (more and larger with ``amount`` in [0, 1]), mottled and pitted, and runs of rust
+    streaking down from some of them; the colour drifts between orange, brown and dark scale."""
+    side = min(h, w)
+    bloom = degrade._blobs((h, w), rng, scale=max(4, int(side / rng.uniform(5, 14))),
+                           threshold=float(1.35 - 1.1 * amount))
+    fine = cv2.GaussianBlur(rng.random((h, w)).astype(np.float32), (0, 0), float(rng.uniform(0.6, 1.5)))
+    mottle = np.clip(0.35 + 1.3 * (fine - fine.mean()) / max(float(fine.std()), 1e-6) * 0.25 + 0.4, 0, 1)
+    pits = cv2.GaussianBlur((rng.random((h, w)) < 0.02 * amount).astype(np.float32), (0, 0), 0.8) * 3
+    alpha = np.clip(np.clip(bloom * 1.6, 0, 1) * mottle + pits, 0, 1)
+    runs = np.zeros((h, w), np.float32)
+    for _ in range(int(rng.integers(0, 2 + int(8 * amount)))):
+        x, y = float(rng.uniform(0, w)), float(rng.uniform(0, 0.7 * h))
+        length, width = rng.uniform(0.15, 0.6) * h, max(1, int(rng.uniform(0.004, 0.02) * w))
+        drift, strength = rng.uniform(-0.08, 0.08) * length, float(rng.uniform(0.3, 0.8))
+        steps = max(2, int(length / 2))
+        for k in range(steps):  # a run fades as it drips down
+            t0, t1 = k / steps, (k + 1) / steps
+            cv2.line(runs, (int(x + drift * t0), int(y + length * t0)), (int(x + drift * t1), int(y + length * t1)),
+                     strength * (1 - t0), width, cv2.LINE_AA)
+    runs = cv2.GaussianBlur(runs, (0, 0), 1.0)
+    alpha = np.clip(np.maximum(alpha, runs * mottle * 1.4), 0, 1) * float(rng.uniform(0.75, 1.0))
+    tone = cv2.resize(rng.random((max(2, h // 24), max(2, w // 24))).astype(np.float32), (w, h),
+                      interpolation=cv2.INTER_CUBIC)
+    tones = np.array(RUST_TONES, np.float32) * rng.uniform(0.85, 1.1, (1, 3)).astype(np.float32)
+    t = np.clip(tone, 0, 1)[..., None] * 2  # 0-1 orange to brown, 1-2 brown to dark scale
+    colour = np.where(t < 1, tones[0] * (1 - t) + tones[1] * t, tones[1] * (2 - t) + tones[2] * (t - 1))
+    colour = colour * (0.8 + 0.4 * fine[..., None])
+    return alpha.astype(np.float32), colour.astype(np.float32)
+
+
+def rusted(rgb: np.ndarray, alpha: np.ndarray, colour: np.ndarray) -> np.ndarray:
+    """``rgb`` (H, W, 3) float under a rust layer (see :func:`rust_layer`)."""
+    return rgb * (1 - alpha[..., None]) + colour * alpha[..., None]
+
+
 def fade_end(cover: np.ndarray, quad: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Paint coverage with one end of the (upright, unwarped) line in ``quad`` faded: over its last 25-45 %
     the paint thins linearly to 10-30 % (sun on one side of a crate, a scraped end)."""
@@ -299,7 +341,8 @@ def draw_tilt(rng: np.random.Generator, lo: float, hi: float) -> float:
 def render_marking(rng: np.random.Generator, *, level: str, width: int | None = None, lot: LotText | None = None,
                    nomenclature: str | None = None, overpaint: bool | None = None,
                    faded_end: bool = False, camo: bool | None = None, varied: bool = False,
-                   whole_circle: bool = False, more_fonts: bool = False, tilt: float = 0.0) -> MarkingScene:
+                   whole_circle: bool = False, more_fonts: bool = False, tilt: float = 0.0,
+                   rust: np.random.Generator | None = None) -> MarkingScene:
     """One marking photo with its lines; ``lot`` and ``nomenclature`` fix those lines (documented cases in
     tests), ``overpaint`` forces (or forbids) an old marking under a new coat of paint, ``faded_end`` fades
     one end of the lot line (``fade_end``), ``camo`` forces (or forbids) camouflage on the surface, ``varied``
@@ -307,7 +350,9 @@ def render_marking(rng: np.random.Generator, *, level: str, width: int | None = 
     circled factory code's double circle whole, over the lines around it (``_paint_layer``), ``more_fonts`` draws the
     lines from more typefaces (:data:`MORE_FONT_NAMES` too), ``tilt`` turns the whole marking that many degrees
     more (counter-clockwise; a photo taken askew: by default lines lie within a few degrees of level). The tilt
-    draws nothing from ``rng``: a scene with and without it differs only in its turn (and the scale that fits it)."""
+    draws nothing from ``rng``: a scene with and without it differs only in its turn (and the scale that fits it).
+    ``rust`` corrodes a metal surface (not wood) and the paint on it (:func:`rust_layer`, more by level:
+    :data:`RUST_AMOUNT`), drawing only from that generator of its own: the scene is otherwise the one without it."""
     w = int(width or rng.choice([320, 400, 480, 640]))
     h = int(w * rng.uniform(0.5, 0.8))
     lot = lot or sample_lot(rng, varied=varied)
@@ -342,6 +387,10 @@ def render_marking(rng: np.random.Generator, *, level: str, width: int | None = 
     if faded_end:
         cover = fade_end(cover, quads[lot_k], rng)
     canvas = _apply_paint(canvas, cover, colour, rng, float(rng.uniform(0.8, 1.0)))
+    if rust is not None and surf != "wood":
+        alpha, rust_colour = rust_layer(h, w, rust, float(rust.uniform(*RUST_AMOUNT[level])))
+        canvas = rusted(canvas, alpha, rust_colour)
+        bare = np.clip(rusted(bare.astype(np.float32), alpha, rust_colour), 0, 255).astype(np.uint8)
     if level != "clean" and rng.random() < 0.3:
         canvas = degrade.occlude(canvas, rng, (w * rng.uniform(0.2, 0.8), h * rng.uniform(0.2, 0.8)), h * 0.3)
     rgb, quads = _warp(np.clip(canvas, 0, 255).astype(np.uint8), quads, rng, level, bare, tilt)

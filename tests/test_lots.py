@@ -26,6 +26,7 @@ from datasets.lots import (
     glyph_width,
     line_height,
     render_marking,
+    rust_layer,
     soften_marking,
     surface,
 )
@@ -484,3 +485,40 @@ def test_a_markings_lines_share_their_way_up():
     assert shared_ways([top, lot], [-5.0, 0.3]) == [1, 0]
     assert shared_ways([top, lot, far, across], [5.0, 0.3, 0.3, -0.2]) == [0, 1, 0, 1]
     assert shared_ways([lot], [-0.1]) == [1] and shared_ways([], []) == []
+
+
+def test_rust_spreads_with_its_amount_in_rust_colours():
+    """``rust_layer`` is repeatable, covers more of the surface the larger its amount, and is orange to dark brown
+    (red over green over blue) where it covers."""
+    light, heavy = (rust_layer(200, 300, np.random.default_rng(4), amount) for amount in (0.2, 0.9))
+    again = rust_layer(200, 300, np.random.default_rng(4), 0.2)
+    assert np.array_equal(light[0], again[0]) and np.array_equal(light[1], again[1])
+    assert heavy[0].mean() > 2 * light[0].mean() and heavy[0].max() <= 1 and light[0].min() >= 0
+    alpha, colour = heavy
+    r, g, b = (colour[..., k][alpha > 0.5] for k in range(3))
+    assert r.size > 0.05 * alpha.size and r.mean() > g.mean() + 20 > b.mean() + 30
+
+
+def test_a_rusted_marking_is_the_same_marking_on_corroded_metal():
+    """``render_marking(rust=...)`` draws only from its own generator: the same texts and quads; a metal surface
+    turns redder where the rust lies, a wooden crate is left as it was."""
+    kinds = set()
+    for seed in range(8):
+        plain = render_marking(np.random.default_rng(seed), level="worn")
+        rusty = render_marking(np.random.default_rng(seed), level="worn", rust=np.random.default_rng(100 + seed))
+        assert [ln.text for ln in plain.lines] == [ln.text for ln in rusty.lines]
+        assert all(np.array_equal(a.quad, b.quad) for a, b in zip(plain.lines, rusty.lines))
+        changed = np.abs(plain.rgb.astype(int) - rusty.rgb).sum(2) > 30
+        kinds.add(bool(changed.any()))
+        if changed.any():
+            redness = [(x[..., 0].astype(int) - x[..., 2])[changed].mean() for x in (plain.rgb, rusty.rgb)]
+            assert redness[1] > redness[0] + 15
+    assert kinds == {True, False}  # some scenes are wooden crates
+
+
+def test_rusty_strips_are_drawn_only_when_asked(tmp_path, lot_lines):
+    """``make_lot_data --rusty 1`` renders the same texts as without it (a stream of its own) and cuts them from
+    rusted photos."""
+    shards = {t: lot_lines(tmp_path / t, "--seed", "10", "--count", "3", "--rusty", t) for t in ("0", "1")}
+    assert list(shards["0"]["texts"]) == list(shards["1"]["texts"])
+    assert not np.array_equal(shards["0"]["pixels"], shards["1"]["pixels"])

@@ -34,6 +34,9 @@ plain or faded ground beyond the text, as a box longer than the line gives; thei
 ``--tilted 0.5`` turns half the markings a further 5-45 degrees either way (``--tilt-range LO HI``; a photo taken
 askew, ``render_marking(tilt=...)``, drawn from a stream of its own), where by default lines lie within a few
 degrees of level.
+``--rusty 0.3`` rusts the metal surface and its paint in 30 % of the scenes (``render_marking(rust=...)``:
+blooms where the paint has lifted, pitting and runs streaking down; wooden crates stay as they were), drawn from a
+stream of its own.
 Each shard is written under a temporary name and then renamed, ``lines.npz`` last, so a trainer watching the
 folder (``training.lot_recognizer --watch``) never reads half a shard.
 """
@@ -129,10 +132,12 @@ def main() -> None:
     ap.add_argument("--tilted", type=float, default=0.0, help="share of markings turned further (a photo askew)")
     ap.add_argument("--tilt-range", type=float, nargs=2, default=(5.0, 45.0), metavar=("LO", "HI"),
                     help="degrees either way a --tilted marking is turned")
+    ap.add_argument("--rusty", type=float, default=0.0, help="share of scenes whose metal surface is rusted")
     a = ap.parse_args()
     rng = np.random.default_rng(a.seed)
     soft_rng = np.random.default_rng([a.seed, 1])
     tilt_rng = np.random.default_rng([a.seed, 2])
+    rust_rng = np.random.default_rng([a.seed, 3])
     reader = LotReader.from_bundles(threads=1) if a.detected else None
     strips, texts, det_pixels, det_quads = [], [], [], []
     for _ in range(a.count):
@@ -146,8 +151,9 @@ def main() -> None:
         fonts = a.more_fonts > 0 and rng.random() < a.more_fonts  # (no draw when off, as above)
         tilted = tilt_rng.random() < a.tilted  # a stream of its own, as --soft's
         tilt = draw_tilt(tilt_rng, *a.tilt_range) if tilted else 0.0
+        rusty = rust_rng.random() < a.rusty  # a stream of its own, as --soft's
         scene = render_marking(rng, level=level, lot=lot, faded_end=faded, varied=varied, whole_circle=whole,
-                               more_fonts=fonts, tilt=tilt)
+                               more_fonts=fonts, tilt=tilt, rust=rust_rng if rusty else None)
         if a.close > 0 and rng.random() < a.close:  # (no draw when off: older seeds' shards stay the same)
             scene = framed_close(scene, rng)
         elif rng.random() < a.in_frame:
