@@ -282,10 +282,8 @@ def main() -> None:
     missed: list[str] = []
     for setting in SETTINGS:
         for level in LEVELS:
-            rng = np.random.default_rng([a.seed, SETTINGS.index(setting), LEVELS.index(level)])
-            soft_rng = np.random.default_rng([a.seed, SETTINGS.index(setting), LEVELS.index(level), 1])
-            tilt_rng = np.random.default_rng([a.seed, SETTINGS.index(setting), LEVELS.index(level), 2])
-            rust_rng = np.random.default_rng([a.seed, SETTINGS.index(setting), LEVELS.index(level), 3])
+            cell = [a.seed, SETTINGS.index(setting), LEVELS.index(level)]  # the scenes' stream, then one each
+            rng, soft_rng, tilt_rng, rust_rng = (np.random.default_rng(cell + more) for more in ([], [1], [2], [3]))
             n_lines = hit_lines = tight_lines = exact = nbest = flag = n_other = other_exact = 0
             secs = 0.0
             for _ in range(a.n):
