@@ -4,7 +4,8 @@
                          [--no-zoom] [--views BY ...] [--extend BY] [--extend-sure P] [--colour-axes N]
                          [--colour-retry-below P] [--no-pool] [--jitter H BY ...] [--jitter-below P]
                          [--close | --glyph-cut] [--blur F | --soft] [--varied] [--whole-circles] [--more-fonts]
-                         [--tilt LO HI] [--rusty] [--deskew DEG] [--deskew-min-turn DEG] [--n-best N] [--misreads]
+                         [--tilt LO HI] [--rusty] [--width PX] [--deskew DEG] [--deskew-min-turn DEG] [--n-best N]
+                         [--misreads]
                          [--craft | --cut]
 
 Scenes per level from ``datasets.lots.render_marking``: markings filling the photo (as in close-ups), markings
@@ -42,7 +43,9 @@ it through its outermost glyphs instead (``datasets.lots.glyph_cut``: up to 0.4 
 the lot still counted whole). ``--tilt LO HI`` turns every marking a further LO to HI degrees either way (a photo
 taken askew: ``render_marking(tilt=...)``, drawn from a stream of its own, so the scenes are otherwise those of the
 plain run); ``--rusty`` rusts every metal surface and the paint on it (``render_marking(rust=...)``, more by
-level, from a stream of its own; wooden crates stay as they were); ``--deskew 0`` reads each line at the angle
+level, from a stream of its own; wooden crates stay as they were); ``--width PX`` renders every marking PX
+pixels wide (the renderer's smallest, 320, is a small photo; by default each scene draws one of 320-640, so
+these are other scenes than the plain run's); ``--deskew 0`` reads each line at the angle
 the detector gave it, where by default the reader looks again at each line it reads unsurely along the angle
 its paint runs at (``LotReaderConfig.deskew_span``; ``--deskew-below P`` which lines are unsure, inf: every line
 turned before it is read; ``--deskew-min-turn`` the least turn kept).
@@ -88,14 +91,14 @@ SETTINGS = ("filling", "in frame", "circled")
 def scene_for(setting: str, rng: np.random.Generator, level: str, *, faded: bool = False,
               camo: bool | None = None, close: bool = False, cut_glyphs: bool = False,
               varied: bool = False, whole_circle: bool = False, more_fonts: bool = False,
-              tilt: float = 0.0, rust: np.random.Generator | None = None) -> MarkingScene:
+              tilt: float = 0.0, rust: np.random.Generator | None = None, width: int | None = None) -> MarkingScene:
     if setting == "circled":
         lot = LotText(GENERATORS["circled-factory-lot-year"](rng), True, "circled-factory-lot-year")
         scene = render_marking(rng, level=level, lot=lot, faded_end=faded, camo=camo, varied=varied,
-                               whole_circle=whole_circle, more_fonts=more_fonts, tilt=tilt, rust=rust)
+                               whole_circle=whole_circle, more_fonts=more_fonts, tilt=tilt, rust=rust, width=width)
     else:
         scene = render_marking(rng, level=level, faded_end=faded, camo=camo, varied=varied, more_fonts=more_fonts,
-                               tilt=tilt, rust=rust)
+                               tilt=tilt, rust=rust, width=width)
     if setting == "in frame":
         return in_frame(scene, rng)
     if cut_glyphs:
@@ -238,6 +241,8 @@ def main() -> None:
                     help="every marking turned a further LO to HI degrees either way (datasets.lots.draw_tilt)")
     ap.add_argument("--rusty", action="store_true",
                     help="every metal surface rusted (datasets.lots.rust_layer; wood is not)")
+    ap.add_argument("--width", type=int, choices=(320, 400, 480, 640),
+                    help="every marking rendered this many pixels wide (by default one of these, drawn per scene)")
     softness = ap.add_mutually_exclusive_group()
     softness.add_argument("--blur", type=float, default=0.0,
                           help="every photo out of focus by this share of its line height (datasets.lots.blurred)")
@@ -269,7 +274,8 @@ def main() -> None:
           f"{', double circles drawn whole' if a.whole_circles else ''}"
           f"{', lines drawn from more typefaces' if a.more_fonts else ''}"
           f"{f', turned a further {a.tilt[0]:g}-{a.tilt[1]:g} degrees' if a.tilt else ''}"
-          f"{', metal surfaces rusted' if a.rusty else ''}\n")
+          f"{', metal surfaces rusted' if a.rusty else ''}"
+          f"{f', markings rendered {a.width} pixels wide' if a.width else ''}\n")
     if a.craft:
         compare_craft(reader, a)
         return
@@ -290,7 +296,7 @@ def main() -> None:
                 scene = scene_for(setting, rng, level, faded=a.faded, camo=a.camouflage or None, close=a.close,
                                   cut_glyphs=a.glyph_cut, varied=a.varied, whole_circle=a.whole_circles,
                                   more_fonts=a.more_fonts, tilt=draw_tilt(tilt_rng, *a.tilt) if a.tilt else 0.0,
-                                  rust=rust_rng if a.rusty else None)
+                                  rust=rust_rng if a.rusty else None, width=a.width)
                 scene = soften_marking(scene, soft_rng) if a.soft else blurred(scene, a.blur)
                 t0 = time.perf_counter()
                 reads = reader.read(scene.rgb)
