@@ -70,6 +70,7 @@ sys.path.insert(0, str(ROOT))
 from datasets.lot_text import GENERATORS, LotText  # noqa: E402
 from datasets.lots import (  # noqa: E402
     LEVELS,
+    WIDTHS,
     MarkingScene,
     blurred,
     draw_tilt,
@@ -241,7 +242,7 @@ def main() -> None:
                     help="every marking turned a further LO to HI degrees either way (datasets.lots.draw_tilt)")
     ap.add_argument("--rusty", action="store_true",
                     help="every metal surface rusted (datasets.lots.rust_layer; wood is not)")
-    ap.add_argument("--width", type=int, choices=(320, 400, 480, 640),
+    ap.add_argument("--width", type=int, choices=WIDTHS,
                     help="every marking rendered this many pixels wide (by default one of these, drawn per scene)")
     softness = ap.add_mutually_exclusive_group()
     softness.add_argument("--blur", type=float, default=0.0,

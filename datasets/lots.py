@@ -241,6 +241,7 @@ def _damage(cover: np.ndarray, rng: np.random.Generator, level: str) -> np.ndarr
     return out
 
 
+WIDTHS = (320, 400, 480, 640)  # a marking photo's width in pixels, one drawn per scene unless given
 RUST_TONES = ((168, 86, 38), (122, 60, 30), (88, 48, 30))  # fresh orange, brown, dark scale
 RUST_AMOUNT = {"clean": (0.15, 0.35), "worn": (0.3, 0.65), "obscured": (0.5, 0.9)}
 
@@ -354,7 +355,7 @@ def render_marking(rng: np.random.Generator, *, level: str, width: int | None = 
     draws nothing from ``rng``: a scene with and without it differs only in its turn (and the scale that fits it).
     ``rust`` corrodes a metal surface (not wood) and the paint on it (:func:`rust_layer`, more by level:
     :data:`RUST_AMOUNT`), drawing only from that generator of its own: the scene is otherwise the one without it."""
-    w = int(width or rng.choice([320, 400, 480, 640]))
+    w = int(width or rng.choice(list(WIDTHS)))
     h = int(w * rng.uniform(0.5, 0.8))
     lot = lot or sample_lot(rng, varied=varied)
     lines: list[tuple[str, bool]] = [(lot.text, lot.circled_factory)]

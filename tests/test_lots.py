@@ -522,3 +522,26 @@ def test_rusty_strips_are_drawn_only_when_asked(tmp_path, lot_lines):
     shards = {t: lot_lines(tmp_path / t, "--seed", "10", "--count", "3", "--rusty", t) for t in ("0", "1")}
     assert list(shards["0"]["texts"]) == list(shards["1"]["texts"])
     assert not np.array_equal(shards["0"]["pixels"], shards["1"]["pixels"])
+
+
+def test_small_markings_are_rendered_at_the_smallest_width_only_when_asked(tmp_path, lot_lines, monkeypatch):
+    """``make_lot_data --small 1`` renders every marking 320 pixels wide; ``--small 0`` makes no draw, so a seed's
+    shard is the one it was without the option."""
+    from datasets import lots as lot_renderer
+    from training import make_lot_data
+
+    widths: list[int] = []
+
+    def recording(rng, **kw):
+        scene = lot_renderer.render_marking(rng, **kw)
+        widths.append(scene.rgb.shape[1])
+        return scene
+
+    monkeypatch.setattr(make_lot_data, "render_marking", recording)
+    plain = lot_lines(tmp_path / "plain", "--seed", "12", "--count", "4")
+    off = lot_lines(tmp_path / "off", "--seed", "12", "--count", "4", "--small", "0")
+    assert list(plain["texts"]) == list(off["texts"]) and np.array_equal(plain["pixels"], off["pixels"])
+    assert set(widths[:4]) - {320}  # a default draw of four photos is not all of the smallest width
+    del widths[:]
+    lot_lines(tmp_path / "small", "--seed", "12", "--count", "4", "--small", "1")
+    assert widths == [lot_renderer.WIDTHS[0]] * 4 == [320] * 4

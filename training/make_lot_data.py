@@ -37,6 +37,10 @@ degrees of level.
 ``--rusty 0.3`` rusts the metal surface and its paint in 30 % of the scenes (``render_marking(rust=...)``:
 blooms where the paint has lifted, pitting and runs streaking down; wooden crates stay as they were), drawn from a
 stream of its own.
+``--small 0.5`` renders half the markings 320 pixels wide, the renderer's smallest photo (by default each draws one
+of 320, 400, 480 and 640): blur, noise, JPEG blocks and lost resolution then cost a line more of its pixels, and
+the shipped reader reads fewer of them (``bench/lots.py --width``). Which markings are small is drawn from a stream
+of its own, but a small marking is another scene (its width is not drawn), and none is drawn when off.
 Each shard is written under a temporary name and then renamed, ``lines.npz`` last, so a trainer watching the
 folder (``training.lot_recognizer --watch``) never reads half a shard.
 """
@@ -50,7 +54,7 @@ from pathlib import Path
 import numpy as np
 
 from datasets.lot_text import GENERATORS, LotText
-from datasets.lots import LEVELS, draw_tilt, framed_close, glyph_cut, in_frame, render_marking, soften_marking
+from datasets.lots import LEVELS, WIDTHS, draw_tilt, framed_close, glyph_cut, in_frame, render_marking, soften_marking
 from model.detection.heads import letterbox
 from model.detection.lines import LineBox, frames
 from model.lot_reader import LotReader
@@ -58,6 +62,7 @@ from model.rectify.lines import flatten_line_rgb, quad_axes, quad_size, turn_qua
 from training.watch import save_shard
 
 DET_SIDE = 384
+SMALL_WIDTH = min(WIDTHS)  # --small markings: the smallest photo the renderer draws
 STRIP_H, STRIP_W = 32, 320
 
 
@@ -133,11 +138,13 @@ def main() -> None:
     ap.add_argument("--tilt-range", type=float, nargs=2, default=(5.0, 45.0), metavar=("LO", "HI"),
                     help="degrees either way a --tilted marking is turned")
     ap.add_argument("--rusty", type=float, default=0.0, help="share of scenes whose metal surface is rusted")
+    ap.add_argument("--small", type=float, default=0.0, help="share of markings rendered 320 pixels wide")
     a = ap.parse_args()
     rng = np.random.default_rng(a.seed)
     soft_rng = np.random.default_rng([a.seed, 1])
     tilt_rng = np.random.default_rng([a.seed, 2])
     rust_rng = np.random.default_rng([a.seed, 3])
+    small_rng = np.random.default_rng([a.seed, 4])
     reader = LotReader.from_bundles(threads=1) if a.detected else None
     strips, texts, det_pixels, det_quads = [], [], [], []
     for _ in range(a.count):
@@ -152,8 +159,10 @@ def main() -> None:
         tilted = tilt_rng.random() < a.tilted  # a stream of its own, as --soft's
         tilt = draw_tilt(tilt_rng, *a.tilt_range) if tilted else 0.0
         rusty = rust_rng.random() < a.rusty  # a stream of its own, as --soft's
+        small = a.small > 0 and small_rng.random() < a.small  # (no draw when off, as above)
         scene = render_marking(rng, level=level, lot=lot, faded_end=faded, varied=varied, whole_circle=whole,
-                               more_fonts=fonts, tilt=tilt, rust=rust_rng if rusty else None)
+                               more_fonts=fonts, tilt=tilt, rust=rust_rng if rusty else None,
+                               width=SMALL_WIDTH if small else None)
         if a.close > 0 and rng.random() < a.close:  # (no draw when off: older seeds' shards stay the same)
             scene = framed_close(scene, rng)
         elif rng.random() < a.in_frame:
