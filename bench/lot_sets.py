@@ -8,7 +8,7 @@ Each run is one ``bench/lots.py --n 30 --threads 1`` call with its seed and opti
 interrupted set resumes. ``sum`` prints, per tag, the lots read exactly in each run of the set and the set's
 totals (lots in the n-best, other lines read exactly, lines found and framed tightly). Sets (``SETS``): ``bench``,
 the benchmark runs (``level``: plain, wider type, soft, whole circles, glyph cut and varied lines; ``tilted``;
-``rusted``); ``width``, markings rendered 320 and 640 pixels wide; ``confirm1`` to ``confirm7``, the
+``rusted``); ``width``, markings rendered 320 and 640 pixels wide; ``confirm1`` to ``confirm8``, the
 confirmation sets, each drawn before it was first read and read once for the candidate of its stop
 (``training/README.md``, "Shipping a bundle").
 """
@@ -63,7 +63,8 @@ SETS: dict[str, tuple[str, tuple[Run, ...]]] = {  # name: (log prefix, runs)
     "confirm4": ("lc", _confirm(1616, 2727, 3838, 4949, 6060, 7171)),  # stop 50 (soup(v29, t31))
     "confirm5": ("lc", _confirm(1717, 2828, 3939, 5050, 6161, 7272, 8383)),  # stops 50-51 (line detector t10)
     "confirm6": ("lc", _confirm(1818, 2929, 4040, 5151, 6262, 7373, 8484)),  # stop 51 (soup(v11, t10))
-    "confirm7": ("lc", _confirm(1919, 3030, 4141, 5252, 6363, 7474, 8585)),  # drawn in stop 51, not yet read
+    "confirm7": ("lc", _confirm(1919, 3030, 4141, 5252, 6363, 7474, 8585)),  # stop 51 (lot recognizer v30)
+    "confirm8": ("lc", _confirm(2021, 3132, 4243, 5354, 6465, 7576, 8687)),  # drawn in stop 51, not yet read
 }
 
 ROW = re.compile(r"\| [^|]+ \| (?:clean|worn|obscured) \| (\d+)/(\d+) \| (\d+)/\d+ \| (\d+)/\d+ \| (\d+)/\d+ "
