@@ -159,7 +159,7 @@ def main() -> None:
         tilted = tilt_rng.random() < a.tilted  # a stream of its own, as --soft's
         tilt = draw_tilt(tilt_rng, *a.tilt_range) if tilted else 0.0
         rusty = rust_rng.random() < a.rusty  # a stream of its own, as --soft's
-        small = a.small > 0 and small_rng.random() < a.small  # (no draw when off, as above)
+        small = small_rng.random() < a.small  # a stream of its own, as --soft's
         scene = render_marking(rng, level=level, lot=lot, faded_end=faded, varied=varied, whole_circle=whole,
                                more_fonts=fonts, tilt=tilt, rust=rust_rng if rusty else None,
                                width=SMALL_WIDTH if small else None)
