@@ -1,7 +1,7 @@
 """Headstamps in fresh video stills (never the evaluation set): heads found and read exactly, per level.
 
-    python bench/fresh_frames.py [--recognizer DIR] [--n 25] [--seed 31] [--soften F] [--more-fonts] [--thorough]
-        [--set FIELD=VALUE ...] [--misreads]
+    python bench/fresh_frames.py [--recognizer DIR] [--n 25] [--seed 31] [--soften F] [--more-fonts]
+        [--faces stamp|held] [--thorough] [--set FIELD=VALUE ...] [--misreads]
 
 960 x 540 frames from ``datasets.scenes.render_frame`` (1-6 heads of radius 35-95 px, some partly occluded),
 read by the case-head detector and the recognizer (default: the shipped bundles; ``--detector DIR``). As
@@ -9,7 +9,8 @@ read by the case-head detector and the recognizer (default: the shipped bundles;
 radius of the true centre, and as read when such a read's segments equal the stamped ones clockwise from any
 start (separators aside, Cyrillic and Persian folded as the matcher does); "in n-best" credits a truth among
 that read's candidates. ``--more-fonts``: every head stamped in ``datasets.headstamp.MORE_STAMP_FONTS`` (Roboto,
-whose 1 has no foot).
+whose 1 has no foot). ``--faces``: every head stamped in one set of bundled Google faces (``datasets.fonts.FACE_SETS``;
+``held``: families no training draws).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.fresh_heads import with_fields  # noqa: E402
 from datasets.degrade import soften  # noqa: E402
+from datasets.fonts import FACE_SETS  # noqa: E402
 from datasets.scenes import LEVELS, render_frame  # noqa: E402
 from model.bundle import DETECTOR, RECOGNIZER  # noqa: E402
 from model.charset import cyclic_key  # noqa: E402
@@ -58,6 +60,8 @@ def main() -> None:
     ap.add_argument("--misreads", action="store_true", help="also list each found head not read exactly")
     ap.add_argument("--more-fonts", action="store_true",
                     help="every head stamped in datasets.headstamp.MORE_STAMP_FONTS (Roboto; the [train] extra)")
+    ap.add_argument("--faces", choices=sorted(FACE_SETS),
+                    help="every head stamped in one set of bundled Google faces (held: families never trained on)")
     a = ap.parse_args()
     cfg = THOROUGH[0] if a.thorough else ReaderConfig()
     cfg = with_fields(cfg, a.set)
@@ -65,7 +69,7 @@ def main() -> None:
                                           detector=a.detector)
     print(f"recognizer {a.recognizer}, detector {a.detector}{' (thorough)' if a.thorough else ''}, "
           f"{' '.join(a.set) or 'default reader'}, {a.n} frames per level, seed {a.seed}, "
-          f"softened by {a.soften}{', Roboto' if a.more_fonts else ''}\n")
+          f"softened by {a.soften}{', Roboto' if a.more_fonts else ''}{f', {a.faces} faces' if a.faces else ''}\n")
     print("| level | heads | found | read exactly | in n-best | ms/frame |\n|---|---|---|---|---|---|")
     missed: list[tuple[str, list[str], tuple[str, ...]]] = []
     for level in a.levels:
@@ -73,7 +77,8 @@ def main() -> None:
         heads = found = exact = nbest = 0
         secs = 0.0
         for _ in range(a.n):
-            scene = render_frame(rng, level=level, more_fonts=a.more_fonts)
+            scene = render_frame(rng, level=level, more_fonts=a.more_fonts,
+                                 faces=FACE_SETS[a.faces] if a.faces else ())
             rgb = soften(scene.rgb, a.soften)
             t0 = time.perf_counter()
             reads = reader.read(rgb)

@@ -1,7 +1,7 @@
 """Headstamps on fresh renders (never the evaluation set): crops read exactly and within the n-best, per level.
 
     python bench/fresh_heads.py [--recognizer DIR] [--n 40] [--seed 4242] [--persian] [--glyph-h LO HI] [--more-fonts]
-        [--thorough]
+        [--faces stamp|held] [--thorough]
 
 Single-head crops from ``datasets.scenes.render_crop`` (the shipped case-head detector finds the head); a read
 is exact when its segments equal the stamped ones clockwise from any start (star and cross separators aside,
@@ -10,6 +10,8 @@ the shipped bundles. ``--persian``:
 every head Iranian-style (code and Solar Hijri year in Persian digits). ``--glyph-h``: glyph heights drawn from
 [LO, HI] of the rim radius instead of the renderer's range (to see how a recognizer reads small stamps).
 ``--more-fonts``: every head stamped in ``datasets.headstamp.MORE_STAMP_FONTS`` (Roboto, whose 1 has no foot).
+``--faces``: every head stamped in the bundled Google faces, ``stamp`` (``datasets.fonts.STAMP_FACES``, which
+training may draw) or ``held`` (``HELD_OUT_FACES``, families no training draws: glyph shapes a reader never saw).
 ``--thorough``: read as ``marktrace --thorough`` does (``model.pipeline.THOROUGH``). ``--set FIELD=VALUE``:
 numeric ``ReaderConfig`` fields changed (for trying a reader setting).
 """
@@ -27,6 +29,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from datasets.fonts import FACE_SETS  # noqa: E402
 from datasets.headstamp import GLYPH_H, NEAR_RIM, TextPlacement  # noqa: E402
 from datasets.sampler import persian_layout  # noqa: E402
 from datasets.scenes import LEVELS, render_crop  # noqa: E402
@@ -68,6 +71,8 @@ def main() -> None:
                     help="stamps placed as datasets.headstamp.NEAR_RIM (band out to the rim, text anywhere across it)")
     ap.add_argument("--more-fonts", action="store_true",
                     help="every head stamped in datasets.headstamp.MORE_STAMP_FONTS (Roboto; the [train] extra)")
+    ap.add_argument("--faces", choices=sorted(FACE_SETS),
+                    help="every head stamped in one set of bundled Google faces (held: families never trained on)")
     ap.add_argument("--set", nargs="*", default=[], metavar="FIELD=VALUE",
                     help="numeric ReaderConfig fields to change, e.g. retry_below=0.5 unknown_cost=3")
     a = ap.parse_args()
@@ -85,6 +90,7 @@ def main() -> None:
     print(f"recognizer {a.recognizer}, detector {a.detector}{mode}, {a.n} "
           f"{'Persian-digit ' if a.persian else ''}crops per level, seed {a.seed}, "
           f"glyphs {glyph_h} of the rim radius, text {text}, {'Roboto, ' if a.more_fonts else ''}"
+          f"{f'{a.faces} faces, ' if a.faces else ''}"
           f"{' '.join(a.set) or 'default reader'}\n")
     print("| level | exact | in n-best | ms/crop |\n|---|---|---|---|")
     missed: list[tuple[str, tuple[str, ...], list[tuple[str, ...]]]] = []
@@ -95,7 +101,8 @@ def main() -> None:
         for _ in range(a.n):
             segments = persian_layout(rng) if a.persian else None
             scene = render_crop(rng, level=level, size_px=int(rng.choice([128, 160, 224, 288])), segments=segments,
-                                glyph_h=glyph_h, text=text, more_fonts=a.more_fonts)
+                                glyph_h=glyph_h, text=text, more_fonts=a.more_fonts,
+                                faces=FACE_SETS[a.faces] if a.faces else ())
             want = cyclic_key(scene.heads[0].clockwise_labels())
             t0 = time.perf_counter()
             reads = reader.read(scene.rgb)

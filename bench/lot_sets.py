@@ -19,6 +19,7 @@ import argparse
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import astuple, dataclass
 from pathlib import Path
@@ -108,21 +109,27 @@ def run_set(set_name: str, tag: str, *, detector: str, recognizer: str, logs: Pa
     """Runs the set's runs not yet complete in ``lanes`` parallel one-thread processes; their log paths."""
     prefix, default = SETS[set_name]
     todo = runs if runs is not None else default
-    logs.mkdir(parents=True, exist_ok=True)
+    jobs = [(log_path(logs, prefix, tag, name),
+             [sys.executable, str(ROOT / "bench" / "lots.py"), "--n", str(n), "--threads", "1",
+              "--detector", detector, "--recognizer", recognizer, *args]) for name, args in todo]
+    return run_lanes(jobs, lambda _path, table: counts(table).cells == CELLS, lanes)
 
-    def one(run: Run) -> Path:
-        name, args = run
-        path = log_path(logs, prefix, tag, name)
-        if path.exists() and counts(path.read_text()).cells == CELLS:
+
+def run_lanes(jobs: list[tuple[Path, list[str]]], complete: Callable[[Path, str], bool], lanes: int) -> list[Path]:
+    """Runs each command whose log does not yet hold a table ``complete(log, text)`` accepts, its output written
+    to the log, in ``lanes`` parallel processes; the log paths, in order."""
+
+    def one(job: tuple[Path, list[str]]) -> Path:
+        path, cmd = job
+        if path.exists() and complete(path, path.read_text()):
             return path
-        cmd = [sys.executable, str(ROOT / "bench" / "lots.py"), "--n", str(n), "--threads", "1",
-               "--detector", detector, "--recognizer", recognizer, *args]
+        path.parent.mkdir(parents=True, exist_ok=True)
         with open(path, "w") as f:
             subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT, check=False, cwd=ROOT)
         return path
 
     with ThreadPoolExecutor(max_workers=max(1, lanes)) as pool:
-        return list(pool.map(one, todo))
+        return list(pool.map(one, jobs))
 
 
 def summary(set_name: str, tag: str, logs: Path) -> str:

@@ -12,6 +12,18 @@ from PIL import ImageFont
 from model.charset import PERSIAN_DIGITS
 
 PERSIAN_FONT_DIR = Path(__file__).parent / "fonts" / "persian"  # drawn only for Persian digits (README there)
+GOOGLE_FONT_DIR = Path(__file__).parent / "fonts" / "google"  # drawn only when named (README there)
+# Google Fonts faces (SIL OFL 1.1) in two disjoint sets of families: renderers stamp in ``STAMP_FACES`` when asked
+# (training data), and in ``HELD_OUT_FACES`` only to measure how a reader copes with glyph shapes it never saw
+STAMP_FACES = ("Oswald_500Medium.ttf", "BarlowCondensed_600SemiBold.ttf", "RobotoCondensed_700Bold.ttf",
+               "PTSansNarrow_700Bold.ttf", "RussoOne_400Regular.ttf", "ShareTechMono_400Regular.ttf",
+               "IBMPlexMono_600SemiBold.ttf", "ArchivoNarrow_600SemiBold.ttf", "Exo2_600SemiBold.ttf",
+               "Play_700Bold.ttf", "SourceCodePro_600SemiBold.ttf", "CourierPrime_700Bold.ttf",
+               "ChakraPetch_600SemiBold.ttf", "Jura_600SemiBold.ttf", "Anton_400Regular.ttf", "B612Mono_700Bold.ttf")
+HELD_OUT_FACES = ("Teko_500Medium.ttf", "SairaCondensed_600SemiBold.ttf", "IBMPlexSansCondensed_600SemiBold.ttf",
+                  "PTMono_400Regular.ttf", "Inconsolata_700Bold.ttf", "Kanit_500Medium.ttf",
+                  "Oxanium_600SemiBold.ttf", "PTSerif_700Bold.ttf")
+FACE_SETS = {"stamp": STAMP_FACES, "held": HELD_OUT_FACES}
 FONT_DIRS = (
     str(Path(__file__).parent / "fonts"),
     "/usr/share/fonts/truetype/dejavu",
@@ -22,12 +34,12 @@ FONT_DIRS = (
 
 @functools.lru_cache(maxsize=1)
 def font_paths() -> tuple[str, ...]:
-    """Every TrueType font found in :data:`FONT_DIRS` but the Persian-digit ones (deduplicated by file name,
-    sorted)."""
+    """Every TrueType font found in :data:`FONT_DIRS` but the Persian-digit and Google ones (deduplicated by file
+    name, sorted)."""
     seen: dict[str, str] = {}
     for d in FONT_DIRS:
         for p in sorted(glob.glob(os.path.join(d, "**", "*.ttf"), recursive=True)):
-            if Path(p).parent != PERSIAN_FONT_DIR:
+            if Path(p).parent not in (PERSIAN_FONT_DIR, GOOGLE_FONT_DIR):
                 seen.setdefault(os.path.basename(p), p)
     if not seen:
         raise RuntimeError(f"no .ttf fonts found in {FONT_DIRS}; install fonts-dejavu-core")
@@ -56,13 +68,15 @@ def persian_font_paths() -> tuple[str, ...]:
 
 @functools.lru_cache(maxsize=1)
 def extra_font_paths() -> tuple[str, ...]:
-    """Typefaces drawn only when a renderer names them (``datasets.lots.MORE_FONT_NAMES``), never in the pools
-    the default draws pick from: Roboto from the ``font-roboto`` package (Apache 2.0; ``[train]``), when installed."""
+    """Typefaces drawn only when a renderer names them (``datasets.lots.MORE_FONT_NAMES``, :data:`STAMP_FACES`),
+    never in the pools the default draws pick from: the bundled Google faces, and Roboto from the ``font-roboto``
+    package (Apache 2.0; ``[train]``) when installed."""
+    google = tuple(sorted(str(p) for p in GOOGLE_FONT_DIR.glob("*.ttf")))
     try:
         import font_roboto
     except ImportError:
-        return ()
-    return tuple(sorted(glob.glob(os.path.join(font_roboto.font_directory, "Roboto-*.ttf"))))
+        return google
+    return google + tuple(sorted(glob.glob(os.path.join(font_roboto.font_directory, "Roboto-*.ttf"))))
 
 
 def fonts_for(text: str, *, extra: bool = False) -> list[str]:

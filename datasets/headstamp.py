@@ -162,19 +162,22 @@ def _metal(size: int, rng: np.random.Generator) -> tuple[np.ndarray, str]:
     return colour[None, None, :] * tex[..., None], name
 
 
-def _font_pool(text: str, more_fonts: bool) -> list[str]:
+def _font_pool(text: str, more_fonts: bool, faces: tuple[str, ...] = ()) -> list[str]:
     """The faces a head stamped with ``text`` draws from (see ``render_head``)."""
-    more = fonts.named_fonts(text, MORE_STAMP_FONTS) if more_fonts else []
+    names = faces or (MORE_STAMP_FONTS if more_fonts else ())
+    more = fonts.named_fonts(text, names) if names else []
     return more or fonts.fonts_for(text) or list(fonts.font_paths())
 
 
 def render_head(rng: np.random.Generator, *, radius_px: int = 100, segments: list[Segment] | None = None,
                 straight: bool | None = None, glyph_h: tuple[float, float] = GLYPH_H,
-                text: TextPlacement = TextPlacement(), more_fonts: bool = False) -> HeadRender:
+                text: TextPlacement = TextPlacement(), more_fonts: bool = False,
+                faces: tuple[str, ...] = ()) -> HeadRender:
     """Render one face-on head on a square canvas of side ``2.2 * radius_px``; ``straight`` forces (or forbids)
     short segments stamped as straight lines rather than along the arc; glyph heights are drawn from
     ``glyph_h`` (shares of the rim radius) and the stamps placed as ``text`` says; ``more_fonts`` stamps in one of
-    :data:`MORE_STAMP_FONTS` where one is installed and covers the text (else in the default pool)."""
+    :data:`MORE_STAMP_FONTS` where one is installed and covers the text (else in the default pool), and ``faces``
+    (font file names such as ``datasets.fonts.STAMP_FACES``) likewise in one of those."""
     size = int(2.2 * radius_px)
     c = size / 2
     segs = segments if segments is not None else sample_layout(rng)
@@ -197,7 +200,7 @@ def render_head(rng: np.random.Generator, *, radius_px: int = 100, segments: lis
     else:
         r_text = ((text_band[0] + text_band[1]) / 2 + rng.normal(0, 0.03)) * radius_px
     joined = "".join(s.glyphs for s in segs)
-    font_path = str(rng.choice(_font_pool(joined, more_fonts)))
+    font_path = str(rng.choice(_font_pool(joined, more_fonts, faces)))
     angles = _layout_angles(len(segs), rng)
     flags = _orientations(angles, rng, angles[0])
     glyphs = np.zeros((size, size), np.float32)

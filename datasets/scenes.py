@@ -183,14 +183,14 @@ def _truth(head: HeadRender, rim: Ellipse) -> HeadTruth:
 def render_crop(rng: np.random.Generator, *, level: str, size_px: int | None = None,
                 segments: list[Segment] | None = None, walls: float = WALLS,
                 glyph_h: tuple[float, float] = GLYPH_H, text: TextPlacement = TextPlacement(),
-                damage: Damage = Damage(), more_fonts: bool = False) -> Scene:
+                damage: Damage = Damage(), more_fonts: bool = False, faces: tuple[str, ...] = ()) -> Scene:
     """One head filling most of a square photo, as in a close-up of a case base; ``walls`` of tilted heads
-    show the case's side; ``glyph_h``, ``text`` and ``more_fonts`` as in ``render_head``; ``damage`` as in
+    show the case's side; ``glyph_h``, ``text``, ``more_fonts`` and ``faces`` as in ``render_head``; ``damage`` as in
     :class:`Damage`. The scene's ``glyphs`` map where the head is stamped, in the photo, as if undamaged and
     unoccluded (an auxiliary training target)."""
     size = int(size_px or rng.choice([128, 160, 192, 224, 256, 320]))
     head = render_head(rng, radius_px=int(rng.integers(70, 130)), segments=segments, glyph_h=glyph_h,
-                       text=text, more_fonts=more_fonts)
+                       text=text, more_fonts=more_fonts, faces=faces)
     face = _damage_face(head, rng, level, damage.face)
     canvas = background(size, size, rng)
     radius = size / 2 * rng.uniform(0.75, 1.02)  # tight crops clip the rim at the image edge
@@ -207,9 +207,9 @@ def render_crop(rng: np.random.Generator, *, level: str, size_px: int | None = N
 
 
 def render_frame(rng: np.random.Generator, *, level: str, width: int = 960, height: int = 540,
-                 walls: float = WALLS, more_fonts: bool = False) -> Scene:
+                 walls: float = WALLS, more_fonts: bool = False, faces: tuple[str, ...] = ()) -> Scene:
     """A video still with 1-6 heads of radius 35-95 px, non-overlapping centres, some partly occluded; ``walls``
-    of tilted heads show the case's side; ``more_fonts`` as in ``render_head``."""
+    of tilted heads show the case's side; ``more_fonts`` and ``faces`` as in ``render_head``."""
     canvas = background(height, width, rng)
     truths: list[HeadTruth] = []
     for _ in range(int(rng.integers(1, 7))):
@@ -222,7 +222,8 @@ def render_frame(rng: np.random.Generator, *, level: str, width: int = 960, heig
                 break
         else:
             continue
-        head = render_head(rng, radius_px=int(max(60, min(130, radius * 1.3))), more_fonts=more_fonts)
+        head = render_head(rng, radius_px=int(max(60, min(130, radius * 1.3))), more_fonts=more_fonts,
+                           faces=faces)
         face = _damage_face(head, rng, level)
         k, tilt = _tilt(rng, "clean" if level == "clean" else "worn")
         _case_wall(canvas, head, Ellipse(centre[0], centre[1], radius, radius * k, tilt), rng, walls)

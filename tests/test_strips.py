@@ -347,3 +347,40 @@ def test_soft_strips_lose_resolution_and_keep_their_labels():
         return float(np.abs(np.diff(img.astype(np.float32), axis=1)).mean())
 
     assert detail(soft.pixels) < 0.85 * detail(plain.pixels)
+
+
+def test_bundled_stamp_faces_are_drawn_only_when_named(tmp_path, monkeypatch):
+    """The bundled Google faces are two disjoint sets of families (``STAMP_FACES`` for training,
+    ``HELD_OUT_FACES`` only for measuring unseen glyph shapes), never in the default pool; ``render_head(faces=...)``
+    stamps in the named faces that cover the text (Cyrillic in those that have it, Persian in its own pool), and
+    ``make_strips --stamp-faces 0`` makes no draw, so older seeds' shards stay the same."""
+    import datasets.headstamp as hs
+    from datasets import fonts
+    from training import make_strips
+
+    family = {f: f.split("_")[0] for f in fonts.STAMP_FACES + fonts.HELD_OUT_FACES}
+    assert not {family[f] for f in fonts.STAMP_FACES} & {family[f] for f in fonts.HELD_OUT_FACES}
+    bundled = {p.rsplit("/", 1)[-1]: p for p in fonts.extra_font_paths() if "/google/" in p}
+    assert set(bundled) == set(family)  # every named face ships, and only those
+    assert not set(bundled.values()) & set(fonts.font_paths())
+    latin = hs._font_pool("539 83", False, fonts.STAMP_FACES)
+    assert {p.rsplit("/", 1)[-1] for p in latin} == set(fonts.STAMP_FACES)
+    cyrillic = hs._font_pool("ППУ 7.62", False, fonts.HELD_OUT_FACES)
+    assert cyrillic and {p.rsplit("/", 1)[-1] for p in cyrillic} < set(fonts.HELD_OUT_FACES)
+    assert set(hs._font_pool("۱۳۸۲", False, fonts.STAMP_FACES)) == set(hs._font_pool("۱۳۸۲", False))
+    real_mask = hs._glyph_mask
+    seen: set[str] = set()
+    monkeypatch.setattr(hs, "_glyph_mask", lambda g, f, h: seen.add(f) or real_mask(g, f, h))
+    for seed in range(6):
+        hs.render_head(np.random.default_rng(seed), radius_px=60, faces=fonts.HELD_OUT_FACES)
+    assert seen and seen <= set(bundled.values()) | set(fonts.persian_font_paths())
+    assert len({p.rsplit("/", 1)[-1] for p in seen} & set(fonts.HELD_OUT_FACES)) >= 3
+    monkeypatch.undo()
+    shards = {}
+    for name, extra in (("plain", []), ("off", ["--stamp-faces", "0"]), ("on", ["--stamp-faces", "1"])):
+        monkeypatch.setattr("sys.argv", ["make_strips", "--seed", "4", "--count", "3", "--size", "48", "384",
+                                         "--out", str(tmp_path / f"{name}.npz"), *extra])
+        make_strips.main()
+        shards[name] = np.load(tmp_path / f"{name}.npz")
+    assert np.array_equal(shards["off"]["pixels"], shards["plain"]["pixels"])
+    assert not np.array_equal(shards["on"]["pixels"], shards["plain"]["pixels"])

@@ -2,6 +2,7 @@
 
     python -m training.make_strips --seed 1 --count 20000 --out cache/strips_1.npz [--size 48 384]
         [--outer 1.02] [--near-rim] [--soft 0.35] [--more-fonts 0.5]
+        [--stamp-faces 0.5]
 
 The shard records the band's outer radius (``band_outer``); the recognizer trained on it unwraps the same band.
 ``masks`` holds where each strip is stamped, undamaged, at a quarter of its resolution (``--aux-weight``).
@@ -42,12 +43,15 @@ def main() -> None:
     ap.add_argument("--more-fonts", type=float, default=0.0,
                     help="share of strips stamped in datasets.headstamp.MORE_STAMP_FONTS (Roboto, from the [train] "
                          "extra), whose 1 has no foot")
+    ap.add_argument("--stamp-faces", type=float, default=0.0,
+                    help="share of strips stamped in datasets.fonts.STAMP_FACES (bundled Google faces: condensed, "
+                         "mono, slab and squared designs)")
     a = ap.parse_args()
     rng = np.random.default_rng(a.seed)
     band = Band(outer=a.outer, height_px=a.size[0], width_px=a.size[1])
     text = NEAR_RIM if a.near_rim else TextPlacement()
     samples = [make_strip(rng, band, persian=a.persian, text=text, soft=a.soft,
-                          more_fonts=a.more_fonts) for _ in range(a.count)]
+                          more_fonts=a.more_fonts, stamp_faces=a.stamp_faces) for _ in range(a.count)]
     pixels = np.stack([s.pixels for s in samples])  # (N, H, W) uint8
     lengths = np.array([len(s.classes) for s in samples], np.int32)
     flat = np.array([c for s in samples for c in s.classes], np.int32)
