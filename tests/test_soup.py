@@ -37,8 +37,13 @@ def test_a_bundle_souped_with_itself_reads_as_it_did(tmp_path):
     subprocess.run([sys.executable, "-m", "training.soup", "--bundles", str(src), str(src), "--out", str(out)],
                    check=True, capture_output=True)
     manifest = json.loads((out / "manifest.json").read_text())
+    shipped_manifest = json.loads((src / "manifest.json").read_text())
     assert manifest["data"]["soup_of"] == [str(src), str(src)]
-    assert manifest["input"] == json.loads((src / "manifest.json").read_text())["input"]
+    assert manifest["input"] == shipped_manifest["input"]
+    parent = manifest["data"]["parents"][0]  # the shipped bundle's own history, not a path that moves on
+    assert parent["version"] == shipped_manifest["version"]
+    assert parent["training_command"] == shipped_manifest["training_command"]
+    assert parent["data"] == shipped_manifest["data"]
     inp = manifest["input"]
     x = np.random.default_rng(0).normal(0, 1, (3, 1, inp["height_px"], inp["width_px"])).astype(np.float32)
     half = load_weights(src / "weights.pt")  # the shipped weights, float16 on disk, read back as float32

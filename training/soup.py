@@ -7,7 +7,8 @@ The bundles must share one architecture and should be fine-tunes of one parent (
 averaging weights of multiple fine-tuned models improves accuracy without increasing inference time", 2022):
 their mean then lies in the same basin and reads like one network, at one network's cost. Batch-norm running
 statistics are averaged like the weights; integer buffers (batches seen) are taken from the first bundle.
-The manifest is the first bundle's with the soup's sources, weights and command.
+The manifest is the first bundle's with the soup's sources, weights and command, and each source's lineage
+(:func:`lineage`: its version, command and data, so a soup of a shipped bundle names that bundle's own history).
 """
 
 from __future__ import annotations
@@ -43,6 +44,13 @@ def soup(states: list[dict[str, torch.Tensor]], weights: list[float]) -> dict[st
     return out
 
 
+def lineage(manifest: dict) -> dict:
+    """What a source bundle was: its version (shipped bundles have one), the command that made it and its data
+    (for a soup, its own sources' lineages, so the history nests)."""
+    return {"version": manifest.get("version"), "training_command": manifest.get("training_command"),
+            "data": manifest.get("data")}
+
+
 def network_of(manifest: dict) -> torch.nn.Module | None:
     """An untrained network of a bundle's architecture and config (a CRNN recognizer or a CenterNet detector)."""
     if manifest.get("architecture") == "crnn":
@@ -67,8 +75,7 @@ def main() -> None:
     export_derived(model, a.out, manifest=manifest,
                    command=" ".join(["python -m training.soup", *sys.argv[1:]]),
                    data={"soup_of": [str(b) for b in a.bundles], "weights": weights,
-                         "parents": [json.loads((b / "manifest.json").read_text()).get("training_command")
-                                     for b in a.bundles]})
+                         "parents": [lineage(json.loads((b / "manifest.json").read_text())) for b in a.bundles]})
     print(f"wrote {a.out}")
 
 
