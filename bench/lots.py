@@ -4,8 +4,8 @@
                          [--no-zoom] [--views BY ...] [--extend BY] [--extend-sure P] [--colour-axes N]
                          [--colour-retry-below P] [--no-pool] [--jitter H BY ...] [--jitter-below P]
                          [--close | --glyph-cut] [--blur F | --soft] [--varied] [--whole-circles] [--more-fonts]
-                         [--tilt LO HI] [--rusty] [--width PX] [--deskew DEG] [--deskew-min-turn DEG] [--n-best N]
-                         [--misreads]
+                         [--faces stamp|held] [--tilt LO HI] [--rusty] [--width PX] [--deskew DEG]
+                         [--deskew-min-turn DEG] [--n-best N] [--misreads]
                          [--craft | --cut]
 
 Scenes per level from ``datasets.lots.render_marking``: markings filling the photo (as in close-ups), markings
@@ -35,8 +35,9 @@ nomenclature and other lines composed from parts, lots also in the factory/year 
 ``datasets.lot_text``); ``--whole-circles`` draws the double circles of the circled scenes' lots whole,
 round the first field and over the lines around it (``make_lot_data --whole-circle``; a circled lot drawn in the
 other scenes keeps the default circle); ``--more-fonts`` draws every scene's lines from more typefaces
-(``make_lot_data --more-fonts``: Liberation's and Roboto's too); ``--camouflage`` puts every
-marking on a surface in woodland camouflage
+(``make_lot_data --more-fonts``: Liberation's and Roboto's too); ``--faces held`` draws them in bundled Google
+faces of families no training draws (``datasets.fonts.HELD_OUT_FACES``; ``stamp``: ``STAMP_FACES``);
+``--camouflage`` puts every marking on a surface in woodland camouflage
 (``datasets.lots.camouflage``); ``--close`` crops every photo that the marking fills at its sides to its lines
 (``datasets.lots.framed_close``: the lines whole, the longest reaching the photo's edge); ``--glyph-cut`` crops
 it through its outermost glyphs instead (``datasets.lots.glyph_cut``: up to 0.4 of a glyph lost to the frame,
@@ -67,6 +68,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from datasets.fonts import FACE_SETS  # noqa: E402
 from datasets.lot_text import GENERATORS, LotText  # noqa: E402
 from datasets.lots import (  # noqa: E402
     LEVELS,
@@ -92,14 +94,16 @@ SETTINGS = ("filling", "in frame", "circled")
 def scene_for(setting: str, rng: np.random.Generator, level: str, *, faded: bool = False,
               camo: bool | None = None, close: bool = False, cut_glyphs: bool = False,
               varied: bool = False, whole_circle: bool = False, more_fonts: bool = False,
-              tilt: float = 0.0, rust: np.random.Generator | None = None, width: int | None = None) -> MarkingScene:
+              tilt: float = 0.0, rust: np.random.Generator | None = None, width: int | None = None,
+              faces: tuple[str, ...] = ()) -> MarkingScene:
     if setting == "circled":
         lot = LotText(GENERATORS["circled-factory-lot-year"](rng), True, "circled-factory-lot-year")
         scene = render_marking(rng, level=level, lot=lot, faded_end=faded, camo=camo, varied=varied,
-                               whole_circle=whole_circle, more_fonts=more_fonts, tilt=tilt, rust=rust, width=width)
+                               whole_circle=whole_circle, more_fonts=more_fonts, tilt=tilt, rust=rust, width=width,
+                               faces=faces)
     else:
         scene = render_marking(rng, level=level, faded_end=faded, camo=camo, varied=varied, more_fonts=more_fonts,
-                               tilt=tilt, rust=rust, width=width)
+                               tilt=tilt, rust=rust, width=width, faces=faces)
     if setting == "in frame":
         return in_frame(scene, rng)
     if cut_glyphs:
@@ -237,6 +241,9 @@ def main() -> None:
                          "(make_lot_data --whole-circle)")
     ap.add_argument("--more-fonts", action="store_true",
                     help="lines drawn from more typefaces (make_lot_data --more-fonts)")
+    ap.add_argument("--faces", choices=sorted(FACE_SETS),
+                    help="every line drawn in one set of bundled Google faces (datasets.fonts.FACE_SETS; held: "
+                         "families no training draws)")
     ap.add_argument("--camouflage", action="store_true", help="every surface in woodland camouflage")
     ap.add_argument("--tilt", type=float, nargs=2, metavar=("LO", "HI"),
                     help="every marking turned a further LO to HI degrees either way (datasets.lots.draw_tilt)")
@@ -274,6 +281,7 @@ def main() -> None:
           f"{', nomenclature and other lines partly composed (varied)' if a.varied else ''}"
           f"{', double circles drawn whole' if a.whole_circles else ''}"
           f"{', lines drawn from more typefaces' if a.more_fonts else ''}"
+          f"{f', lines drawn in the {a.faces} faces' if a.faces else ''}"
           f"{f', turned a further {a.tilt[0]:g}-{a.tilt[1]:g} degrees' if a.tilt else ''}"
           f"{', metal surfaces rusted' if a.rusty else ''}"
           f"{f', markings rendered {a.width} pixels wide' if a.width else ''}\n")
@@ -297,7 +305,8 @@ def main() -> None:
                 scene = scene_for(setting, rng, level, faded=a.faded, camo=a.camouflage or None, close=a.close,
                                   cut_glyphs=a.glyph_cut, varied=a.varied, whole_circle=a.whole_circles,
                                   more_fonts=a.more_fonts, tilt=draw_tilt(tilt_rng, *a.tilt) if a.tilt else 0.0,
-                                  rust=rust_rng if a.rusty else None, width=a.width)
+                                  rust=rust_rng if a.rusty else None, width=a.width,
+                                  faces=FACE_SETS[a.faces] if a.faces else ())
                 scene = soften_marking(scene, soft_rng) if a.soft else blurred(scene, a.blur)
                 t0 = time.perf_counter()
                 reads = reader.read(scene.rgb)

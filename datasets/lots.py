@@ -344,17 +344,19 @@ def render_marking(rng: np.random.Generator, *, level: str, width: int | None = 
                    nomenclature: str | None = None, overpaint: bool | None = None,
                    faded_end: bool = False, camo: bool | None = None, varied: bool = False,
                    whole_circle: bool = False, more_fonts: bool = False, tilt: float = 0.0,
-                   rust: np.random.Generator | None = None) -> MarkingScene:
+                   rust: np.random.Generator | None = None, faces: tuple[str, ...] = ()) -> MarkingScene:
     """One marking photo with its lines; ``lot`` and ``nomenclature`` fix those lines (documented cases in
     tests), ``overpaint`` forces (or forbids) an old marking under a new coat of paint, ``faded_end`` fades
     one end of the lot line (``fade_end``), ``camo`` forces (or forbids) camouflage on the surface, ``varied``
     composes half the nomenclature and other lines from parts (``datasets.lot_text``), ``whole_circle`` draws a
     circled factory code's double circle whole, over the lines around it (``_paint_layer``), ``more_fonts`` draws the
-    lines from more typefaces (:data:`MORE_FONT_NAMES` too), ``tilt`` turns the whole marking that many degrees
-    more (counter-clockwise; a photo taken askew: by default lines lie within a few degrees of level). The tilt
-    draws nothing from ``rng``: a scene with and without it differs only in its turn (and the scale that fits it).
-    ``rust`` corrodes a metal surface (not wood) and the paint on it (:func:`rust_layer`, more by level:
-    :data:`RUST_AMOUNT`), drawing only from that generator of its own: the scene is otherwise the one without it."""
+    lines from more typefaces (:data:`MORE_FONT_NAMES` too), ``faces`` from the named font files only (such as
+    ``datasets.fonts.HELD_OUT_FACES``; a line a face does not cover falls back to the default pool), ``tilt`` turns
+    the whole marking that many degrees more (counter-clockwise; a photo taken askew: by default lines lie within a
+    few degrees of level). The tilt draws nothing from ``rng``: a scene with and without it differs only in its turn
+    (and the scale that fits it). ``rust`` corrodes a metal surface (not wood) and the paint on it
+    (:func:`rust_layer`, more by level: :data:`RUST_AMOUNT`), drawing only from that generator of its own: the scene
+    is otherwise the one without it."""
     w = int(width or rng.choice(list(WIDTHS)))
     h = int(w * rng.uniform(0.5, 0.8))
     lot = lot or sample_lot(rng, varied=varied)
@@ -367,7 +369,9 @@ def render_marking(rng: np.random.Generator, *, level: str, width: int | None = 
     canvas = surface(h, w, rng, surf, camo=camo)
     bare = np.clip(canvas, 0, 255).astype(np.uint8)
     stencil = rng.random() < 0.6
-    if more_fonts:
+    if faces:
+        font_name = str(rng.choice(faces))
+    elif more_fonts:
         font_name = str(rng.choice(FONT_NAMES[:3] + MORE_STENCIL_FONTS if stencil else FONT_NAMES + MORE_FONT_NAMES))
     else:  # (the default draws as before, so that older seeds render the same)
         font_name = str(rng.choice(FONT_NAMES[:3] if stencil else FONT_NAMES))

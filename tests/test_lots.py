@@ -545,3 +545,25 @@ def test_small_markings_are_rendered_at_the_smallest_width_only_when_asked(tmp_p
     del widths[:]
     lot_lines(tmp_path / "small", "--seed", "12", "--count", "4", "--small", "1")
     assert widths == [lot_renderer.WIDTHS[0]] * 4 == [320] * 4
+
+
+def test_named_faces_draw_every_line_they_cover(monkeypatch):
+    """``render_marking(faces=HELD_OUT_FACES)`` draws a marking's lines in one of those faces (a line a face does
+    not cover, such as Cyrillic in a Latin-only face, in the default pool), never in the default faces' files."""
+    import datasets.lots as lots
+    from datasets.fonts import HELD_OUT_FACES, named_fonts
+
+    used: list[tuple[str, str]] = []
+    real_mask = lots.line_mask
+
+    def spy(text, *args, font_name: str, **kw):
+        used.append((text, font_name))
+        return real_mask(text, *args, font_name=font_name, **kw)
+
+    monkeypatch.setattr(lots, "line_mask", spy)
+    for seed in range(10):
+        render_marking(np.random.default_rng(seed), level="clean", width=320, faces=HELD_OUT_FACES)
+    assert used and {name for _, name in used} <= set(HELD_OUT_FACES)
+    assert len({name for _, name in used}) >= 4
+    covered = [t for t, name in used if named_fonts(t, (name,))]
+    assert len(covered) >= len(used) // 2  # most lines are drawn in the named face itself
