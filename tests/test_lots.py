@@ -547,11 +547,12 @@ def test_small_markings_are_rendered_at_the_smallest_width_only_when_asked(tmp_p
     assert widths == [lot_renderer.WIDTHS[0]] * 4 == [320] * 4
 
 
-def test_named_faces_draw_every_line_they_cover(monkeypatch):
+def test_named_faces_draw_every_line_they_cover(tmp_path, lot_lines, monkeypatch):
     """``render_marking(faces=HELD_OUT_FACES)`` draws a marking's lines in one of those faces (a line a face does
-    not cover, such as Cyrillic in a Latin-only face, in the default pool), never in the default faces' files."""
+    not cover, such as Cyrillic in a Latin-only face, in the default pool), never in the default faces' files;
+    ``make_lot_data --stamp-faces 0`` leaves a seed's shard as it was, and 1 draws every scene in STAMP_FACES."""
     import datasets.lots as lots
-    from datasets.fonts import HELD_OUT_FACES, named_fonts
+    from datasets.fonts import HELD_OUT_FACES, STAMP_FACES, named_fonts
 
     used: list[tuple[str, str]] = []
     real_mask = lots.line_mask
@@ -567,3 +568,10 @@ def test_named_faces_draw_every_line_they_cover(monkeypatch):
     assert len({name for _, name in used}) >= 4
     covered = [t for t, name in used if named_fonts(t, (name,))]
     assert len(covered) >= len(used) // 2  # most lines are drawn in the named face itself
+    used.clear()
+    plain = lot_lines(tmp_path / "plain", "--seed", "9", "--count", "4")
+    off = lot_lines(tmp_path / "off", "--seed", "9", "--count", "4", "--stamp-faces", "0")
+    assert np.array_equal(off["pixels"], plain["pixels"]) and list(off["texts"]) == list(plain["texts"])
+    assert not {name for _, name in used} & set(HELD_OUT_FACES + STAMP_FACES)
+    lot_lines(tmp_path / "on", "--seed", "9", "--count", "4", "--stamp-faces", "1")
+    assert {name for _, name in used} & set(STAMP_FACES)

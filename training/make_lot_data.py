@@ -41,6 +41,9 @@ stream of its own.
 of 320, 400, 480 and 640): blur, noise, JPEG blocks and lost resolution then cost a line more of its pixels, and
 the shipped reader reads fewer of them (``bench/lots.py --width``). Which markings are small is drawn from a stream
 of its own, but a small marking is another scene (its width is not drawn), and none is drawn when off.
+``--stamp-faces 0.4`` draws 40 % of the scenes' lines in the bundled Google faces (``datasets.fonts.STAMP_FACES``:
+condensed, mono, squared and slab designs; ``bench/lots.py --faces held`` reads lines in families none of this
+draws), chosen from a stream of its own.
 Each shard is written under a temporary name and then renamed, ``lines.npz`` last, so a trainer watching the
 folder (``training.lot_recognizer --watch``) never reads half a shard.
 """
@@ -53,6 +56,7 @@ from pathlib import Path
 
 import numpy as np
 
+from datasets.fonts import STAMP_FACES
 from datasets.lot_text import GENERATORS, LotText
 from datasets.lots import LEVELS, WIDTHS, draw_tilt, framed_close, glyph_cut, in_frame, render_marking, soften_marking
 from model.detection.heads import letterbox
@@ -139,12 +143,16 @@ def main() -> None:
                     help="degrees either way a --tilted marking is turned")
     ap.add_argument("--rusty", type=float, default=0.0, help="share of scenes whose metal surface is rusted")
     ap.add_argument("--small", type=float, default=0.0, help="share of markings rendered 320 pixels wide")
+    ap.add_argument("--stamp-faces", type=float, default=0.0,
+                    help="share of scenes whose lines are drawn in the bundled Google faces "
+                         "(datasets.fonts.STAMP_FACES)")
     a = ap.parse_args()
     rng = np.random.default_rng(a.seed)
     soft_rng = np.random.default_rng([a.seed, 1])
     tilt_rng = np.random.default_rng([a.seed, 2])
     rust_rng = np.random.default_rng([a.seed, 3])
     small_rng = np.random.default_rng([a.seed, 4])
+    faces_rng = np.random.default_rng([a.seed, 5])
     reader = LotReader.from_bundles(threads=1) if a.detected else None
     strips, texts, det_pixels, det_quads = [], [], [], []
     for _ in range(a.count):
@@ -160,9 +168,10 @@ def main() -> None:
         tilt = draw_tilt(tilt_rng, *a.tilt_range) if tilted else 0.0
         rusty = rust_rng.random() < a.rusty  # a stream of its own, as --soft's
         small = small_rng.random() < a.small  # a stream of its own, as --soft's
+        faces = STAMP_FACES if faces_rng.random() < a.stamp_faces else ()  # a stream of its own, as --soft's
         scene = render_marking(rng, level=level, lot=lot, faded_end=faded, varied=varied, whole_circle=whole,
                                more_fonts=fonts, tilt=tilt, rust=rust_rng if rusty else None,
-                               width=SMALL_WIDTH if small else None)
+                               width=SMALL_WIDTH if small else None, faces=faces)
         if a.close > 0 and rng.random() < a.close:  # (no draw when off: older seeds' shards stay the same)
             scene = framed_close(scene, rng)
         elif rng.random() < a.in_frame:
