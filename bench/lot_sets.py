@@ -8,7 +8,8 @@ Each run is one ``bench/lots.py --n 30 --threads 1`` call with its seed and opti
 interrupted set resumes. ``sum`` prints, per tag, the lots read exactly in each run of the set and the set's
 totals (lots in the n-best, other lines read exactly, lines found and framed tightly). Sets (``SETS``): ``bench``,
 the benchmark runs (``level``: plain, wider type, soft, whole circles, glyph cut and varied lines; ``tilted``;
-``rusted``); ``width``, markings rendered 320 and 640 pixels wide; ``confirm1`` to ``confirm8``, the
+``rusted``); ``width``, markings rendered 320 and 640 pixels wide; ``faces``, lines drawn in families of type no
+training draws (``datasets.fonts.HELD_OUT_FACES``); ``confirm1`` to ``confirm8``, the
 confirmation sets, each drawn before it was first read and read once for the candidate of its stop
 (``training/README.md``, "Shipping a bundle").
 """
@@ -58,6 +59,7 @@ SETS: dict[str, tuple[str, tuple[Run, ...]]] = {  # name: (log prefix, runs)
     "rusted": ("lb", RUSTED),
     "width": ("lw", _runs("n606 --seed 606 --width 320; n707 --seed 707 --width 320; "
                           "x606 --seed 606 --width 640; x707 --seed 707 --width 640")),
+    "faces": ("lf", _runs("h606 --seed 606 --faces held; h707 --seed 707 --faces held")),
     "confirm1": ("lc", _confirm(1313, 2424, 3535, 4646, 5757, 6868)),  # stop 47 (line detector v10)
     "confirm2": ("lc", _confirm(1414, 2525, 3636, 4747, 5858, 6969)),  # stop 48 (refined angles)
     "confirm3": ("lc", _confirm(1515, 2626, 3737, 4848, 5959, 7070)),  # stop 49 (line detector v11)
