@@ -10,7 +10,8 @@ prints, per tag, the heads read exactly in each run and the set's totals (crops 
 number, frame heads exact and found of their number). Sets (``SETS``): ``table``, the crops that chose v23 and
 v26 (default type, seeds 4242 / 5151 / 777 / 9090 and 1111 / 2222, Roboto, Persian); ``frames``, seeds 31 and 32;
 ``held``, heads stamped in families no training draws (``datasets.fonts.HELD_OUT_FACES``); ``stamp``, in the faces
-training may draw (``STAMP_FACES``); ``confirm1``, drawn in stop 37 and first read for the candidate of stop 52.
+training may draw (``STAMP_FACES``); ``confirm1``, drawn in stop 37 and read once for the candidate of stop 52;
+``confirm2``, drawn in stop 52 and not yet read.
 """
 
 from __future__ import annotations
@@ -45,7 +46,9 @@ SETS: dict[str, tuple[str, tuple[HeadRun, ...]]] = {  # name: (log prefix, runs)
                                   "h777 --seed 777 --faces held")),
     "stamp": ("hb", _runs("crops", "s4242 --seed 4242 --faces stamp")),
     "confirm1": ("hc", _runs("crops", "c3131 --seed 3131; c5353 --seed 5353; c7575 --seed 7575; c9797 --seed 9797")
-                 + _runs("frames", "f39 --seed 39; f40 --seed 40")),
+                 + _runs("frames", "f39 --seed 39; f40 --seed 40")),  # drawn in stop 37, read in stop 52 (v27)
+    "confirm2": ("hc", _runs("crops", "c2468 --seed 2468; c3579 --seed 3579; c4680 --seed 4680; c5791 --seed 5791")
+                 + _runs("frames", "f41 --seed 41; f42 --seed 42")),  # drawn in stop 52, not yet read
 }
 
 CROP_ROW = re.compile(r"\| (?:clean|worn|obscured) \| (\d+)/(\d+) \| (\d+)/\d+ \| \d+ \|")

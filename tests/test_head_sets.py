@@ -30,8 +30,9 @@ def test_sets_name_each_run_once_with_its_seed_and_confirmation_seeds_are_fresh(
             assert kind in head_sets.SCRIPTS and args[args.index("--seed") + 1] in run_name, (name, run_name)
     seeds = {k: {(kind, args[args.index("--seed") + 1]) for _, kind, args in runs}
              for k, (_, runs) in head_sets.SETS.items()}
-    others = set().union(*(s for k, s in seeds.items() if not k.startswith("confirm")))
-    assert not seeds["confirm1"] & others
+    confirm = [k for k in seeds if k.startswith("confirm")]
+    for k in confirm:  # a confirmation set's seeds are read for no other set
+        assert not seeds[k] & set().union(*(s for j, s in seeds.items() if j != k)), k
 
 
 def test_tables_are_summed_and_unfinished_ones_seen():
