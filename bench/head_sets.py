@@ -16,7 +16,6 @@ training may draw (``STAMP_FACES``); ``confirm1``, drawn in stop 37 and read onc
 
 from __future__ import annotations
 
-import argparse
 import re
 import sys
 from dataclasses import astuple, dataclass
@@ -25,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
-from lot_sets import log_path, run_lanes  # noqa: E402
+from lot_sets import log_path, run_lanes, set_parser  # noqa: E402
 
 HeadRun = tuple[str, str, tuple[str, ...]]  # (name, "crops" or "frames", options)
 SCRIPTS = {"crops": "fresh_heads.py", "frames": "fresh_frames.py"}
@@ -126,26 +125,12 @@ def summary(set_name: str, tag: str, logs: Path) -> str:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = ap.add_subparsers(dest="cmd", required=True)
-    r = sub.add_parser("run", help="run a set's runs (those whose logs are incomplete)")
-    r.add_argument("set", choices=sorted(SETS))
-    r.add_argument("--tag", required=True, help="names the logs: PREFIX_TAG_RUN.txt")
-    r.add_argument("--recognizer", default="model/weights/headstamp_recognizer")
-    r.add_argument("--detector", default="model/weights/case_head_detector")
-    r.add_argument("--lanes", type=int, default=2, help="runs at once, one thread each")
-    r.add_argument("--logs", type=Path, default=ROOT / "logs")
-    s = sub.add_parser("sum", help="heads exact per run and the set's totals, per tag")
-    s.add_argument("set", choices=sorted(SETS))
-    s.add_argument("tags", nargs="+")
-    s.add_argument("--logs", type=Path, default=ROOT / "logs")
-    a = ap.parse_args()
+    a = set_parser(__doc__, SETS, {"--recognizer": {"default": "model/weights/headstamp_recognizer"},
+                                   "--detector": {"default": "model/weights/case_head_detector"}}, "heads").parse_args()
     if a.cmd == "run":
         run_set(a.set, a.tag, recognizer=a.recognizer, detector=a.detector, logs=a.logs, lanes=a.lanes)
-        print(summary(a.set, a.tag, a.logs))
-    else:
-        for tag in a.tags:
-            print(summary(a.set, tag, a.logs))
+    for tag in [a.tag] if a.cmd == "run" else a.tags:
+        print(summary(a.set, tag, a.logs))
 
 
 if __name__ == "__main__":

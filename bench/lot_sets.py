@@ -151,28 +151,34 @@ def summary(set_name: str, tag: str, logs: Path) -> str:
             f"tight {total.tight}/{total.n_lines}")
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def set_parser(doc: str, sets: dict, run_options: dict[str, dict], counted: str) -> argparse.ArgumentParser:
+    """The ``run SET --tag TAG`` / ``sum SET TAG...`` command line of a sets script: ``run_options`` are the run
+    command's own options (``{"--detector": {"default": ...}}``: bundles, sizes), ``counted`` what ``sum`` counts."""
+    ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
     r = sub.add_parser("run", help="run a set's runs (those whose logs are incomplete)")
-    r.add_argument("set", choices=sorted(SETS))
+    r.add_argument("set", choices=sorted(sets))
     r.add_argument("--tag", required=True, help="names the logs: PREFIX_TAG_RUN.txt")
-    r.add_argument("--detector", default="model/weights/line_detector")
-    r.add_argument("--recognizer", default="model/weights/lot_recognizer")
+    for option, kwargs in run_options.items():
+        r.add_argument(option, **kwargs)
     r.add_argument("--lanes", type=int, default=2, help="runs at once, one thread each")
-    r.add_argument("--n", type=int, default=30, help="markings per cell (the sets' figures: 30)")
     r.add_argument("--logs", type=Path, default=ROOT / "logs")
-    s = sub.add_parser("sum", help="lots exact per run and the set's totals, per tag")
-    s.add_argument("set", choices=sorted(SETS))
+    s = sub.add_parser("sum", help=f"{counted} exact per run and the set's totals, per tag")
+    s.add_argument("set", choices=sorted(sets))
     s.add_argument("tags", nargs="+")
     s.add_argument("--logs", type=Path, default=ROOT / "logs")
-    a = ap.parse_args()
+    return ap
+
+
+def main() -> None:
+    a = set_parser(__doc__, SETS, {
+        "--detector": {"default": "model/weights/line_detector"},
+        "--recognizer": {"default": "model/weights/lot_recognizer"},
+        "--n": {"type": int, "default": 30, "help": "markings per cell (the sets' figures: 30)"}}, "lots").parse_args()
     if a.cmd == "run":
         run_set(a.set, a.tag, detector=a.detector, recognizer=a.recognizer, logs=a.logs, lanes=a.lanes, n=a.n)
-        print(summary(a.set, a.tag, a.logs))
-    else:
-        for tag in a.tags:
-            print(summary(a.set, tag, a.logs))
+    for tag in [a.tag] if a.cmd == "run" else a.tags:
+        print(summary(a.set, tag, a.logs))
 
 
 if __name__ == "__main__":
