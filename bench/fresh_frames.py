@@ -78,7 +78,7 @@ def main() -> None:
         secs = 0.0
         for _ in range(a.n):
             scene = render_frame(rng, level=level, more_fonts=a.more_fonts,
-                                 faces=FACE_SETS[a.faces] if a.faces else ())
+                                 faces=FACE_SETS.get(a.faces, ()))
             rgb = soften(scene.rgb, a.soften)
             t0 = time.perf_counter()
             reads = reader.read(rgb)

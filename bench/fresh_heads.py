@@ -102,7 +102,7 @@ def main() -> None:
             segments = persian_layout(rng) if a.persian else None
             scene = render_crop(rng, level=level, size_px=int(rng.choice([128, 160, 224, 288])), segments=segments,
                                 glyph_h=glyph_h, text=text, more_fonts=a.more_fonts,
-                                faces=FACE_SETS[a.faces] if a.faces else ())
+                                faces=FACE_SETS.get(a.faces, ()))
             want = cyclic_key(scene.heads[0].clockwise_labels())
             t0 = time.perf_counter()
             reads = reader.read(scene.rgb)

@@ -306,7 +306,7 @@ def main() -> None:
                                   cut_glyphs=a.glyph_cut, varied=a.varied, whole_circle=a.whole_circles,
                                   more_fonts=a.more_fonts, tilt=draw_tilt(tilt_rng, *a.tilt) if a.tilt else 0.0,
                                   rust=rust_rng if a.rusty else None, width=a.width,
-                                  faces=FACE_SETS[a.faces] if a.faces else ())
+                                  faces=FACE_SETS.get(a.faces, ()))
                 scene = soften_marking(scene, soft_rng) if a.soft else blurred(scene, a.blur)
                 t0 = time.perf_counter()
                 reads = reader.read(scene.rgb)
