@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import re
 import sys
-from dataclasses import astuple, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
-from lot_sets import log_path, run_lanes, set_parser  # noqa: E402
+from lot_sets import Summed, log_path, run_lanes, set_parser  # noqa: E402
 
 HeadRun = tuple[str, str, tuple[str, ...]]  # (name, "crops" or "frames", options)
 SCRIPTS = {"crops": "fresh_heads.py", "frames": "fresh_frames.py"}
@@ -56,7 +56,7 @@ ROWS = {"crops": 3, "frames": 2}  # the level rows of a whole table
 
 
 @dataclass
-class HeadCounts:
+class HeadCounts(Summed):
     """One run's (or a set's) sums over the level rows of its table."""
 
     crops_exact: int = 0
@@ -66,9 +66,6 @@ class HeadCounts:
     frame_found: int = 0
     frame_heads: int = 0
     rows: int = 0
-
-    def __add__(self, o: HeadCounts) -> HeadCounts:
-        return HeadCounts(*(a + b for a, b in zip(astuple(self), astuple(o))))
 
     @property
     def exact(self) -> int:

@@ -24,6 +24,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import astuple, dataclass
 from pathlib import Path
+from typing import Self
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -75,8 +76,15 @@ ROW = re.compile(r"\| [^|]+ \| (?:clean|worn|obscured) \| (\d+)/(\d+) \| (\d+)/\
 CELLS = 9  # three scene settings x three levels: the rows of a whole table
 
 
+class Summed:
+    """A dataclass of counts that adds field by field (a run's sums plus another's)."""
+
+    def __add__(self, o: Self) -> Self:
+        return type(self)(*(a + b for a, b in zip(astuple(self), astuple(o))))
+
+
 @dataclass
-class Counts:
+class Counts(Summed):
     """One run's (or a set's) sums over the table rows of ``bench/lots.py``."""
 
     exact: int = 0
@@ -87,9 +95,6 @@ class Counts:
     tight: int = 0
     n_lines: int = 0
     cells: int = 0
-
-    def __add__(self, o: Counts) -> Counts:
-        return Counts(*(a + b for a, b in zip(astuple(self), astuple(o))))
 
 
 def counts(table: str) -> Counts:
