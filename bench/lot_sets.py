@@ -68,7 +68,7 @@ SETS: dict[str, tuple[str, tuple[Run, ...]]] = {  # name: (log prefix, runs)
     "confirm5": ("lc", _confirm(1717, 2828, 3939, 5050, 6161, 7272, 8383)),  # stops 50-51 (line detector t10)
     "confirm6": ("lc", _confirm(1818, 2929, 4040, 5151, 6262, 7373, 8484)),  # stop 51 (soup(v11, t10))
     "confirm7": ("lc", _confirm(1919, 3030, 4141, 5252, 6363, 7474, 8585)),  # stop 51 (lot recognizer v30)
-    "confirm8": ("lc", _confirm(2021, 3132, 4243, 5354, 6465, 7576, 8687)),  # drawn in stop 51, not yet read
+    "confirm8": ("lc", _confirm(2021, 3132, 4243, 5354, 6465, 7576, 8687)),  # stop 53 (lot recognizer v31)
     "confirm9": ("lc", _confirm(2122, 3233, 4344, 5455, 6566, 7677, 8788)),  # drawn in stop 53, not yet read
 }
 
