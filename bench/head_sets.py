@@ -11,7 +11,8 @@ number, frame heads exact and found of their number). Sets (``SETS``): ``table``
 v26 (default type, seeds 4242 / 5151 / 777 / 9090 and 1111 / 2222, Roboto, Persian); ``frames``, seeds 31 and 32;
 ``held``, heads stamped in families no training draws (``datasets.fonts.HELD_OUT_FACES``); ``stamp``, in the faces
 training may draw (``STAMP_FACES``); ``confirm1``, drawn in stop 37 and read once for the candidate of stop 52;
-``confirm2``, drawn in stop 52 and not yet read.
+``confirm2``, drawn in stop 52 and read once in stop 54 (v27 against t31, which it turned down); ``confirm3``,
+drawn in stop 54 and not yet read.
 """
 
 from __future__ import annotations
@@ -47,7 +48,9 @@ SETS: dict[str, tuple[str, tuple[HeadRun, ...]]] = {  # name: (log prefix, runs)
     "confirm1": ("hc", _runs("crops", "c3131 --seed 3131; c5353 --seed 5353; c7575 --seed 7575; c9797 --seed 9797")
                  + _runs("frames", "f39 --seed 39; f40 --seed 40")),  # drawn in stop 37, read in stop 52 (v27)
     "confirm2": ("hc", _runs("crops", "c2468 --seed 2468; c3579 --seed 3579; c4680 --seed 4680; c5791 --seed 5791")
-                 + _runs("frames", "f41 --seed 41; f42 --seed 42")),  # drawn in stop 52, not yet read
+                 + _runs("frames", "f41 --seed 41; f42 --seed 42")),  # drawn in stop 52, read in stop 54 (t31)
+    "confirm3": ("hc", _runs("crops", "c1357 --seed 1357; c2579 --seed 2579; c3690 --seed 3690; c4802 --seed 4802")
+                 + _runs("frames", "f43 --seed 43; f44 --seed 44")),  # drawn in stop 54, not yet read
 }
 
 CROP_ROW = re.compile(r"\| (?:clean|worn|obscured) \| (\d+)/(\d+) \| (\d+)/\d+ \| \d+ \|")
