@@ -10,9 +10,8 @@ prints, per tag, the heads read exactly in each run and the set's totals (crops 
 number, frame heads exact and found of their number). Sets (``SETS``): ``table``, the crops that chose v23 and
 v26 (default type, seeds 4242 / 5151 / 777 / 9090 and 1111 / 2222, Roboto, Persian); ``frames``, seeds 31 and 32;
 ``held``, heads stamped in families no training draws (``datasets.fonts.HELD_OUT_FACES``); ``stamp``, in the faces
-training may draw (``STAMP_FACES``); ``confirm1``, drawn in stop 37 and read once for the candidate of stop 52;
-``confirm2``, drawn in stop 52 and read once in stop 54 (v27 against t31, which it turned down); ``confirm3``,
-drawn in stop 54 and not yet read.
+training may draw (``STAMP_FACES``); ``confirm1`` to ``confirm3``, the confirmation sets, each drawn before it was
+first read and read once for the candidate of its stop (when, beside each set below).
 """
 
 from __future__ import annotations
