@@ -14,6 +14,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from datasets import fonts
+from datasets.glyphs import SUPERSAMPLE, GlyphStyle, draw_style, punch_jitter, restyle
 from datasets.sampler import Segment, sample_layout
 
 GLYPH_H = (0.13, 0.23)  # glyph height, as a share of the rim radius (uniform): bunters stamp small and large
@@ -69,13 +70,17 @@ class HeadRender:
     glyphs: np.ndarray  # (S, S) float32: how deep each pixel is stamped, before any shading or damage
 
 
-def _glyph_mask(glyph: str, font_path: str, height_px: int) -> np.ndarray:
-    """Tight float mask (h, w) of one glyph, about ``height_px`` tall for digits."""
-    font = fonts.load(font_path, max(6, int(height_px * 1.35)))
+def _glyph_mask(glyph: str, font_path: str, height_px: int, style: GlyphStyle | None = None) -> np.ndarray:
+    """Tight float mask (h, w) of one glyph, about ``height_px`` tall for digits; restyled as ``style`` says
+    (``datasets.glyphs.restyle``) when one is given."""
+    scale = 1 if style is None else SUPERSAMPLE
+    font = fonts.load(font_path, max(6, int(height_px * 1.35)) * scale)
     left, top, right, bottom = font.getbbox(glyph)
-    img = Image.new("L", (max(1, right - left) + 4, max(1, bottom - top) + 4), 0)
-    ImageDraw.Draw(img).text((2 - left, 2 - top), glyph, font=font, fill=255)
-    return np.asarray(img, np.float32) / 255.0
+    pad = 2 * scale
+    img = Image.new("L", (max(1, right - left) + 2 * pad, max(1, bottom - top) + 2 * pad), 0)
+    ImageDraw.Draw(img).text((pad - left, pad - top), glyph, font=font, fill=255)
+    mask = np.asarray(img, np.float32) / 255.0
+    return mask if style is None else restyle(mask, style, height_px)
 
 
 def _paste_rotated(canvas: np.ndarray, mask: np.ndarray, pos: tuple[float, float], alpha_rad: float) -> None:
@@ -96,10 +101,14 @@ def _paste_rotated(canvas: np.ndarray, mask: np.ndarray, pos: tuple[float, float
 
 def _place_segment(canvas: np.ndarray, seg: Segment, *, center: float, theta: float, r_text: float,
                    glyph_h: float, font_path: str, turned: bool, spacing: float,
-                   straight: bool = False) -> tuple[float, float]:
+                   straight: bool = False, style: GlyphStyle | None = None,
+                   rng: np.random.Generator | None = None) -> tuple[float, float]:
     """Draw one segment centred on ``theta``, its glyphs along the arc or, when ``straight``, along the tangent
-    there (many bunters stamp short codes as a straight line); returns its (start, end) angles clockwise."""
-    masks = [_glyph_mask(g, font_path, int(glyph_h * (0.75 if g in "*★+⊕." else 1.0))) for g in seg.glyphs]
+    there (many bunters stamp short codes as a straight line), in type restyled as ``style`` says, each punch set
+    askew by its own draw from ``rng`` (``datasets.glyphs.punch_jitter``); returns its (start, end) angles
+    clockwise."""
+    masks = [_glyph_mask(g, font_path, int(glyph_h * (0.75 if g in "*★+⊕." else 1.0)),
+                         None if style is None or g in "*★+⊕" else style) for g in seg.glyphs]
     widths = [m.shape[1] * glyph_h / max(1.0, m.shape[0]) if g in "*★+⊕" else m.shape[1]
               for g, m in zip(seg.glyphs, masks)]
     total = sum(widths) + spacing * (len(widths) - 1)
@@ -115,6 +124,10 @@ def _place_segment(canvas: np.ndarray, seg: Segment, *, center: float, theta: fl
         else:
             pos = (center + r_text * math.cos(ang), center + r_text * math.sin(ang))
         up = ang - math.pi / 2 if turned else ang + math.pi / 2
+        if style is not None and rng is not None:
+            twist, shift = punch_jitter(rng, style, glyph_h)
+            up += twist
+            pos = (pos[0] + shift * math.cos(ang), pos[1] + shift * math.sin(ang))
         _paste_rotated(canvas, m, pos, up)
         offset += w + spacing
     half = math.atan2(total / 2, r_text) if straight else total / 2 / r_text
@@ -172,12 +185,14 @@ def _font_pool(text: str, more_fonts: bool, faces: tuple[str, ...] = ()) -> list
 def render_head(rng: np.random.Generator, *, radius_px: int = 100, segments: list[Segment] | None = None,
                 straight: bool | None = None, glyph_h: tuple[float, float] = GLYPH_H,
                 text: TextPlacement = TextPlacement(), more_fonts: bool = False,
-                faces: tuple[str, ...] = ()) -> HeadRender:
+                faces: tuple[str, ...] = (), restyled: bool = False) -> HeadRender:
     """Render one face-on head on a square canvas of side ``2.2 * radius_px``; ``straight`` forces (or forbids)
     short segments stamped as straight lines rather than along the arc; glyph heights are drawn from
     ``glyph_h`` (shares of the rim radius) and the stamps placed as ``text`` says; ``more_fonts`` stamps in one of
     :data:`MORE_STAMP_FONTS` where one is installed and covers the text (else in the default pool), and ``faces``
-    (font file names such as ``datasets.fonts.STAMP_FACES``) likewise in one of those."""
+    (font file names such as ``datasets.fonts.STAMP_FACES``) likewise in one of those; ``restyled`` stamps in type of
+    the head's own (``datasets.glyphs.draw_style``: reweighted, widened or narrowed, slanted, punches askew; no draw
+    is taken when it is false, so older seeds stand)."""
     size = int(2.2 * radius_px)
     c = size / 2
     segs = segments if segments is not None else sample_layout(rng)
@@ -209,12 +224,14 @@ def render_head(rng: np.random.Generator, *, radius_px: int = 100, segments: lis
     drawn = bool(rng.random() < 0.4)  # short segments stamped as straight lines, not along the arc
     straight = drawn if straight is None else straight
     own_radius = rng.random() < 0.5  # segments at their own radii, as on many real heads
+    style = draw_style(rng) if restyled else None
     for seg, ang, turned in zip(segs, angles, flags):
         r_seg = r_text + (rng.normal(0, SEGMENT_RADIUS_SD) * radius_px if own_radius else 0.0)
         r_seg = float(np.clip(r_seg, lowest, max(lowest, highest)))
         lo, hi = _place_segment(glyphs, seg, center=c, theta=ang, r_text=r_seg, glyph_h=glyph_h,
                                 font_path=font_path, turned=turned, spacing=spacing,
-                                straight=straight and len(seg.glyphs) <= 5)
+                                straight=straight and len(seg.glyphs) <= 5, style=style,
+                                rng=rng if restyled else None)
         placed.append(PlacedSegment(seg, ang % (2 * math.pi), lo % (2 * math.pi), hi % (2 * math.pi), turned))
     depth += glyphs
 

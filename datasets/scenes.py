@@ -183,14 +183,15 @@ def _truth(head: HeadRender, rim: Ellipse) -> HeadTruth:
 def render_crop(rng: np.random.Generator, *, level: str, size_px: int | None = None,
                 segments: list[Segment] | None = None, walls: float = WALLS,
                 glyph_h: tuple[float, float] = GLYPH_H, text: TextPlacement = TextPlacement(),
-                damage: Damage = Damage(), more_fonts: bool = False, faces: tuple[str, ...] = ()) -> Scene:
+                damage: Damage = Damage(), more_fonts: bool = False, faces: tuple[str, ...] = (),
+                restyled: bool = False) -> Scene:
     """One head filling most of a square photo, as in a close-up of a case base; ``walls`` of tilted heads
-    show the case's side; ``glyph_h``, ``text``, ``more_fonts`` and ``faces`` as in ``render_head``; ``damage`` as in
-    :class:`Damage`. The scene's ``glyphs`` map where the head is stamped, in the photo, as if undamaged and
-    unoccluded (an auxiliary training target)."""
+    show the case's side; ``glyph_h``, ``text``, ``more_fonts``, ``faces`` and ``restyled`` as in ``render_head``;
+    ``damage`` as in :class:`Damage`. The scene's ``glyphs`` map where the head is stamped, in the photo, as if
+    undamaged and unoccluded (an auxiliary training target)."""
     size = int(size_px or rng.choice([128, 160, 192, 224, 256, 320]))
     head = render_head(rng, radius_px=int(rng.integers(70, 130)), segments=segments, glyph_h=glyph_h,
-                       text=text, more_fonts=more_fonts, faces=faces)
+                       text=text, more_fonts=more_fonts, faces=faces, restyled=restyled)
     face = _damage_face(head, rng, level, damage.face)
     canvas = background(size, size, rng)
     radius = size / 2 * rng.uniform(0.75, 1.02)  # tight crops clip the rim at the image edge

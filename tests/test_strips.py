@@ -147,7 +147,7 @@ def test_more_fonts_stamp_footless_ones_and_only_when_asked(tmp_path, monkeypatc
 
     def faces_drawn(render) -> set[str]:  # the font files ``render()`` stamps its glyphs in
         seen: set[str] = set()
-        monkeypatch.setattr(hs, "_glyph_mask", lambda g, f, h: seen.add(f) or real_mask(g, f, h))
+        monkeypatch.setattr(hs, "_glyph_mask", lambda g, f, h, *style: seen.add(f) or real_mask(g, f, h, *style))
         render()
         return seen
 
@@ -370,7 +370,7 @@ def test_bundled_stamp_faces_are_drawn_only_when_named(tmp_path, monkeypatch):
     assert set(hs._font_pool("۱۳۸۲", False, fonts.STAMP_FACES)) == set(hs._font_pool("۱۳۸۲", False))
     real_mask = hs._glyph_mask
     seen: set[str] = set()
-    monkeypatch.setattr(hs, "_glyph_mask", lambda g, f, h: seen.add(f) or real_mask(g, f, h))
+    monkeypatch.setattr(hs, "_glyph_mask", lambda g, f, h, *style: seen.add(f) or real_mask(g, f, h, *style))
     for seed in range(6):
         hs.render_head(np.random.default_rng(seed), radius_px=60, faces=fonts.HELD_OUT_FACES)
     assert seen and seen <= set(bundled.values()) | set(fonts.persian_font_paths())
