@@ -20,6 +20,7 @@ from PIL import Image, ImageDraw
 
 from datasets import degrade
 from datasets.fonts import fonts_for, load, named_fonts
+from datasets.glyphs import SUPERSAMPLE, GlyphStyle, restyle
 from datasets.lot_text import LotText, sample_lot, sample_nomenclature, sample_other
 from datasets.scenes import background
 
@@ -123,22 +124,25 @@ def _stencil(mask: np.ndarray, text: str, x_edges: list[tuple[int, int]], rng: n
 
 
 def line_mask(text: str, height_px: int, rng: np.random.Generator, *, stencil: bool,
-              font_name: str) -> np.ndarray:
-    """(H, W) float32 coverage of ``text`` in a font of cap height about ``height_px``."""
+              font_name: str, style: GlyphStyle | None = None) -> np.ndarray:
+    """(H, W) float32 coverage of ``text`` in a font of cap height about ``height_px``, restyled as ``style`` says
+    (``datasets.glyphs.restyle``: strokes grown or thinned, the line widened or narrowed and slanted) when given."""
+    scale = 1 if style is None else SUPERSAMPLE
     paths = named_fonts(text, (font_name,)) or fonts_for(text)
-    font = load(paths[0], max(8, int(height_px * 1.35)))
+    font = load(paths[0], max(8, int(height_px * 1.35)) * scale)
     left, top, right, bottom = font.getbbox(text)
-    im = Image.new("L", (right - left + 4, bottom - top + 4), 0)
-    ImageDraw.Draw(im).text((2 - left, 2 - top), text, font=font, fill=255)
+    pad = 2 * scale
+    im = Image.new("L", (right - left + 2 * pad, bottom - top + 2 * pad), 0)
+    ImageDraw.Draw(im).text((pad - left, pad - top), text, font=font, fill=255)
     mask = np.asarray(im, np.float32) / 255
     if stencil:
-        edges, x = [], 2 - left
+        edges, x = [], pad - left
         for ch in text:
             w = font.getlength(ch)
             edges.append((int(x), int(x + w)))
             x += w
         _stencil(mask, text, edges, rng)
-    return mask
+    return mask if style is None else restyle(mask, style, height_px)
 
 
 def first_field_circle(text: str, width: float, height: float) -> tuple[float, float]:
@@ -170,13 +174,14 @@ def _circle_first_field(mask: np.ndarray, text: str, font_h: int) -> np.ndarray:
 
 
 def _paint_layer(h: int, w: int, lines: list[tuple[str, bool]], rng: np.random.Generator,
-                 *, stencil: bool, font_name: str, slant: float = 0.0,
-                 whole: bool = False) -> tuple[np.ndarray, list[np.ndarray]]:
+                 *, stencil: bool, font_name: str, slant: float = 0.0, whole: bool = False,
+                 style: GlyphStyle | None = None) -> tuple[np.ndarray, list[np.ndarray]]:
     """Paint coverage (H, W) and each line's quad for lines (text, circled) stacked top to bottom; every line
     is painted (the stack shrinks to fit the surface). A circled line's double circle is drawn within its own
     band (``_circle_first_field``), or with ``whole`` round its first field over whatever lies around it, 0.9-1.3
     times as large, the line's quad then holding the circle's band as the default's does (from the circle's outer
-    arc, half a line height above and below the text), so that the circle is read with its line."""
+    arc, half a line height above and below the text), so that the circle is read with its line. ``style``
+    restyles every line's type (``line_mask``)."""
     cover = np.zeros((h, w), np.float32)
     quads = []
     line_h = int(h / (len(lines) + 1) * rng.uniform(0.45, 0.7))
@@ -185,7 +190,7 @@ def _paint_layer(h: int, w: int, lines: list[tuple[str, bool]], rng: np.random.G
     centred = rng.random() < 0.5
     masks = []
     for text, circled in lines:
-        m = slanted(line_mask(text, line_h, rng, stencil=stencil, font_name=font_name), slant)
+        m = slanted(line_mask(text, line_h, rng, stencil=stencil, font_name=font_name, style=style), slant)
         if circled and not whole:
             m = _circle_first_field(m, text, line_h)
         masks.append(m)
@@ -344,7 +349,8 @@ def render_marking(rng: np.random.Generator, *, level: str, width: int | None = 
                    nomenclature: str | None = None, overpaint: bool | None = None,
                    faded_end: bool = False, camo: bool | None = None, varied: bool = False,
                    whole_circle: bool = False, more_fonts: bool = False, tilt: float = 0.0,
-                   rust: np.random.Generator | None = None, faces: tuple[str, ...] = ()) -> MarkingScene:
+                   rust: np.random.Generator | None = None, faces: tuple[str, ...] = (),
+                   style: GlyphStyle | None = None) -> MarkingScene:
     """One marking photo with its lines; ``lot`` and ``nomenclature`` fix those lines (documented cases in
     tests), ``overpaint`` forces (or forbids) an old marking under a new coat of paint, ``faded_end`` fades
     one end of the lot line (``fade_end``), ``camo`` forces (or forbids) camouflage on the surface, ``varied``
@@ -356,7 +362,8 @@ def render_marking(rng: np.random.Generator, *, level: str, width: int | None = 
     few degrees of level). The tilt draws nothing from ``rng``: a scene with and without it differs only in its turn
     (and the scale that fits it). ``rust`` corrodes a metal surface (not wood) and the paint on it
     (:func:`rust_layer`, more by level: :data:`RUST_AMOUNT`), drawing only from that generator of its own: the scene
-    is otherwise the one without it."""
+    is otherwise the one without it. ``style`` restyles every line's type, the old marking's too (``line_mask``;
+    its ``shear`` adds to the marking's own slant), drawing nothing from ``rng``."""
     w = int(width or rng.choice(list(WIDTHS)))
     h = int(w * rng.uniform(0.5, 0.8))
     lot = lot or sample_lot(rng, varied=varied)
@@ -380,14 +387,15 @@ def render_marking(rng: np.random.Generator, *, level: str, width: int | None = 
     repaint = (level != "clean" and rng.random() < 0.5) if overpaint is None else overpaint
     if repaint:  # an old marking under a new coat of paint
         old = [(sample_other(rng, varied=varied), False), (sample_lot(rng, varied=varied).text, False)]
-        old_cover, _ = _paint_layer(h, w, old, rng, stencil=stencil, font_name=font_name, slant=slant)
+        old_cover, _ = _paint_layer(h, w, old, rng, stencil=stencil, font_name=font_name, slant=slant,
+                                    style=style)
         canvas = _apply_paint(canvas, old_cover, colour * rng.uniform(0.7, 1.0), rng, 1.0)
         coat = np.array(SURFACES[surf], np.float32) * rng.uniform(0.85, 1.1, 3)
         keep, add = 1 - rng.uniform(0.5, 0.9), rng.uniform(0.5, 0.9)
         canvas = canvas * keep + coat * add
         bare = np.clip(bare * keep + coat * add, 0, 255).astype(np.uint8)  # the new coat covers all of it
     cover, quads = _paint_layer(h, w, lines, rng, stencil=stencil, font_name=font_name, slant=slant,
-                                whole=whole_circle)
+                                whole=whole_circle, style=style)
     cover = _damage(cover, rng, level)
     lot_k = lines.index((lot.text, lot.circled_factory))
     if faded_end:

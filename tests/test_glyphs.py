@@ -94,3 +94,24 @@ def test_restyled_heads_keep_their_text_and_change_their_type(tmp_path, monkeypa
         shards[name] = np.load(tmp_path / f"{name}.npz")
     assert np.array_equal(shards["off"]["pixels"], shards["plain"]["pixels"])
     assert not np.array_equal(shards["on"]["pixels"], shards["plain"]["pixels"])
+
+
+def test_restyled_markings_keep_their_lines_and_change_their_type(tmp_path, lot_lines):
+    """``render_marking(style=...)`` paints the same lines in the same places as without it (it draws nothing from
+    the scene's generator), in other letterforms: a wider style's lines run longer; ``make_lot_data
+    --restyled 0`` leaves a seed's shard as it was and 1 changes its pixels, not its texts."""
+    from datasets.lots import render_marking
+
+    bold = GlyphStyle(width=1.2, weight=0.05)
+    for seed in range(3):
+        plain = render_marking(np.random.default_rng(seed), level="clean", width=480, tilt=0.0)
+        own = render_marking(np.random.default_rng(seed), level="clean", width=480, style=bold)
+        assert [(x.text, x.kind) for x in own.lines] == [(x.text, x.kind) for x in plain.lines]
+        assert not np.array_equal(own.rgb, plain.rgb)
+        widths = [(float(np.ptp(a.quad[:, 0])), float(np.ptp(b.quad[:, 0]))) for a, b in zip(plain.lines, own.lines)]
+        assert sum(b for _, b in widths) > sum(a for a, _ in widths)  # the wider type's lines run longer
+    plain = lot_lines(tmp_path / "plain", "--seed", "9", "--count", "3")
+    off = lot_lines(tmp_path / "off", "--seed", "9", "--count", "3", "--restyled", "0")
+    on = lot_lines(tmp_path / "on", "--seed", "9", "--count", "3", "--restyled", "1")
+    assert np.array_equal(off["pixels"], plain["pixels"]) and list(off["texts"]) == list(plain["texts"])
+    assert list(on["texts"]) == list(plain["texts"]) and not np.array_equal(on["pixels"], plain["pixels"])

@@ -44,6 +44,8 @@ of its own, but a small marking is another scene (its width is not drawn), and n
 ``--stamp-faces 0.4`` draws 40 % of the scenes' lines in the bundled Google faces (``datasets.fonts.STAMP_FACES``:
 condensed, mono, squared and slab designs; ``bench/lots.py --faces held`` reads lines in families none of this
 draws), chosen from a stream of its own.
+``--restyled 0.5`` restyles half the scenes' type (``datasets.glyphs.draw_style``: strokes grown or thinned, lines
+widened or narrowed and slanted), drawn from a stream of its own: the scenes are otherwise those without it.
 Each shard is written under a temporary name and then renamed, ``lines.npz`` last, so a trainer watching the
 folder (``training.lot_recognizer --watch``) never reads half a shard.
 """
@@ -57,6 +59,7 @@ from pathlib import Path
 import numpy as np
 
 from datasets.fonts import STAMP_FACES
+from datasets.glyphs import draw_style
 from datasets.lot_text import GENERATORS, LotText
 from datasets.lots import LEVELS, WIDTHS, draw_tilt, framed_close, glyph_cut, in_frame, render_marking, soften_marking
 from model.detection.heads import letterbox
@@ -146,6 +149,9 @@ def main() -> None:
     ap.add_argument("--stamp-faces", type=float, default=0.0,
                     help="share of scenes whose lines are drawn in the bundled Google faces "
                          "(datasets.fonts.STAMP_FACES)")
+    ap.add_argument("--restyled", type=float, default=0.0,
+                    help="share of scenes whose type is restyled (datasets.glyphs: strokes grown or thinned, lines "
+                         "widened or narrowed and slanted)")
     a = ap.parse_args()
     rng = np.random.default_rng(a.seed)
     soft_rng = np.random.default_rng([a.seed, 1])
@@ -153,6 +159,7 @@ def main() -> None:
     rust_rng = np.random.default_rng([a.seed, 3])
     small_rng = np.random.default_rng([a.seed, 4])
     faces_rng = np.random.default_rng([a.seed, 5])
+    style_rng = np.random.default_rng([a.seed, 6])
     reader = LotReader.from_bundles(threads=1) if a.detected else None
     strips, texts, det_pixels, det_quads = [], [], [], []
     for _ in range(a.count):
@@ -169,9 +176,10 @@ def main() -> None:
         rusty = rust_rng.random() < a.rusty  # a stream of its own, as --soft's
         small = small_rng.random() < a.small  # a stream of its own, as --soft's
         faces = STAMP_FACES if faces_rng.random() < a.stamp_faces else ()  # a stream of its own, as --soft's
+        style = draw_style(style_rng) if style_rng.random() < a.restyled else None  # its own, as --soft's
         scene = render_marking(rng, level=level, lot=lot, faded_end=faded, varied=varied, whole_circle=whole,
                                more_fonts=fonts, tilt=tilt, rust=rust_rng if rusty else None,
-                               width=SMALL_WIDTH if small else None, faces=faces)
+                               width=SMALL_WIDTH if small else None, faces=faces, style=style)
         if a.close > 0 and rng.random() < a.close:  # (no draw when off: older seeds' shards stay the same)
             scene = framed_close(scene, rng)
         elif rng.random() < a.in_frame:
