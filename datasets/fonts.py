@@ -13,6 +13,7 @@ from model.charset import PERSIAN_DIGITS
 
 PERSIAN_FONT_DIR = Path(__file__).parent / "fonts" / "persian"  # drawn only for Persian digits (README there)
 GOOGLE_FONT_DIR = Path(__file__).parent / "fonts" / "google"  # drawn only when named (README there)
+DEBIAN_FONT_DIR = Path(__file__).parent / "fonts" / "debian"  # drawn only when named (README there)
 # Google Fonts faces (SIL OFL 1.1) in two disjoint sets of families: renderers stamp in ``STAMP_FACES`` when asked
 # (training data), and in ``HELD_OUT_FACES`` only to measure how a reader copes with glyph shapes it never saw
 # (PT Serif shares its foundry's superfamily with PT Sans Narrow, but not its letterforms: serif against sans)
@@ -24,7 +25,17 @@ STAMP_FACES = ("Oswald_500Medium.ttf", "BarlowCondensed_600SemiBold.ttf", "Robot
 HELD_OUT_FACES = ("Teko_500Medium.ttf", "SairaCondensed_600SemiBold.ttf", "Orbitron_600SemiBold.ttf",
                   "BebasNeue_400Regular.ttf", "Inconsolata_700Bold.ttf", "Kanit_500Medium.ttf",
                   "Oxanium_600SemiBold.ttf", "PTSerif_700Bold.ttf")
-FACE_SETS = {"stamp": STAMP_FACES, "held": HELD_OUT_FACES}
+# faces of 28 more families from Debian's font packages (OFL, Apache, MIT, BSD, GPL with the font exception), none
+# of them a family of HELD_OUT_FACES: training data may be drawn in them (``make_strips --debian-faces``)
+DEBIAN_FACES = ("3270SemiCondensed-Regular.ttf", "Apropal-Bold.otf", "Bajaderka-Regular.otf", "Cabin-SemiBold.otf",
+                "Cantarell-Bold.otf", "ClearSans-Medium.ttf", "Comfortaa-Bold.ttf", "Dosis-SemiBold.otf",
+                "FantasqueSansMono-Bold.ttf", "FiraCode-Medium.ttf", "FreeSansBold.ttf", "FreeMonoBold.ttf",
+                "GilliusADF-BoldCond.otf", "Go-Mono-Bold.ttf", "Inter-SemiBold.otf", "JetBrainsMono-Bold.ttf",
+                "Junction.otf", "Karla-Bold.otf", "Karmilla-Bold.ttf", "LeagueMono-NarrowSemiBold.otf",
+                "LeagueSpartan-SemiBold.otf", "Manrope-SemiBold.ttf", "MekanusADFStd-Bold.otf", "Monoid-Bold.ttf",
+                "SwitzeraADF-DmBdCond.otf", "UniversalisADFStd-BoldCond.otf", "agave-b-autohinted.ttf",
+                "mononoki-Bold.ttf")
+FACE_SETS = {"stamp": STAMP_FACES, "held": HELD_OUT_FACES, "debian": DEBIAN_FACES}
 FONT_DIRS = (
     str(Path(__file__).parent / "fonts"),
     "/usr/share/fonts/truetype/dejavu",
@@ -35,12 +46,12 @@ FONT_DIRS = (
 
 @functools.lru_cache(maxsize=1)
 def font_paths() -> tuple[str, ...]:
-    """Every TrueType font found in :data:`FONT_DIRS` but the Persian-digit and Google ones (deduplicated by file
-    name, sorted)."""
+    """Every TrueType font found in :data:`FONT_DIRS` but the bundled Persian-digit, Google and Debian ones
+    (deduplicated by file name, sorted)."""
     seen: dict[str, str] = {}
     for d in FONT_DIRS:
         for p in sorted(glob.glob(os.path.join(d, "**", "*.ttf"), recursive=True)):
-            if Path(p).parent not in (PERSIAN_FONT_DIR, GOOGLE_FONT_DIR):
+            if Path(p).parent not in (PERSIAN_FONT_DIR, GOOGLE_FONT_DIR, DEBIAN_FONT_DIR):
                 seen.setdefault(os.path.basename(p), p)
     if not seen:
         raise RuntimeError(f"no .ttf fonts found in {FONT_DIRS}; install fonts-dejavu-core")
@@ -69,15 +80,16 @@ def persian_font_paths() -> tuple[str, ...]:
 
 @functools.lru_cache(maxsize=1)
 def extra_font_paths() -> tuple[str, ...]:
-    """Typefaces drawn only when a renderer names them (``datasets.lots.MORE_FONT_NAMES``, :data:`STAMP_FACES`),
-    never in the pools the default draws pick from: the bundled Google faces, and Roboto from the ``font-roboto``
-    package (Apache 2.0; ``[train]``) when installed."""
-    google = tuple(sorted(str(p) for p in GOOGLE_FONT_DIR.glob("*.ttf")))
+    """Typefaces drawn only when a renderer names them (``datasets.lots.MORE_FONT_NAMES``, :data:`STAMP_FACES`,
+    :data:`DEBIAN_FACES`), never in the pools the default draws pick from: the bundled Google and Debian faces, and
+    Roboto from the ``font-roboto`` package (Apache 2.0; ``[train]``) when installed."""
+    bundled = tuple(sorted(str(p) for p in GOOGLE_FONT_DIR.glob("*.ttf")))
+    bundled += tuple(sorted(str(p) for p in DEBIAN_FONT_DIR.glob("*.[ot]tf")))
     try:
         import font_roboto
     except ImportError:
-        return google
-    return google + tuple(sorted(glob.glob(os.path.join(font_roboto.font_directory, "Roboto-*.ttf"))))
+        return bundled
+    return bundled + tuple(sorted(glob.glob(os.path.join(font_roboto.font_directory, "Roboto-*.ttf"))))
 
 
 def fonts_for(text: str, *, extra: bool = False) -> list[str]:

@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 
 from datasets import degrade
-from datasets.fonts import STAMP_FACES
+from datasets.fonts import DEBIAN_FACES, STAMP_FACES
 from datasets.headstamp import TextPlacement
 from datasets.sampler import persian_layout
 from datasets.scenes import LEVELS, HeadTruth, render_crop
@@ -108,17 +108,20 @@ def soft_scale(rng: np.random.Generator, diameter_px: float, lo_px: float = 40.0
 
 def make_strip(rng: np.random.Generator, band: Band = Band(), level: str | None = None,
                persian: float = 0.0, text: TextPlacement = TextPlacement(), soft: float = 0.0,
-               more_fonts: float = 0.0, stamp_faces: float = 0.0, restyled: float = 0.0) -> StripSample:
+               more_fonts: float = 0.0, stamp_faces: float = 0.0, restyled: float = 0.0,
+               debian_faces: float = 0.0) -> StripSample:
     """One training strip from a freshly rendered crop; ``persian`` of them (besides the sampler's own share)
     are Iranian-style heads in Persian digits; stamps placed as ``text`` says; ``soft`` of them lose
     resolution as a video still does (:func:`soft_scale`), whatever their level; ``more_fonts`` of them are
-    stamped in ``datasets.headstamp.MORE_STAMP_FONTS``, ``stamp_faces`` in ``datasets.fonts.STAMP_FACES`` and
-    ``restyled`` in type restyled per head (``datasets.glyphs``; no draw is taken for any of them when it is 0, so
-    older seeds stand)."""
+    stamped in ``datasets.headstamp.MORE_STAMP_FONTS``, ``stamp_faces`` in ``datasets.fonts.STAMP_FACES``,
+    ``debian_faces`` in ``datasets.fonts.DEBIAN_FACES`` (whatever the draw for ``stamp_faces`` gave) and ``restyled``
+    in type restyled per head (``datasets.glyphs``; no draw is taken for any of them when it is 0, so older seeds
+    stand)."""
     level = level or str(rng.choice(LEVELS, p=[0.35, 0.4, 0.25]))
     segments = persian_layout(rng) if persian and rng.random() < persian else None
     wider = bool(more_fonts) and rng.random() < more_fonts
     faces = STAMP_FACES if stamp_faces and rng.random() < stamp_faces else ()
+    faces = DEBIAN_FACES if debian_faces and rng.random() < debian_faces else faces
     own_type = bool(restyled) and rng.random() < restyled
     scene = render_crop(rng, level=level, size_px=int(rng.choice([96, 128, 160, 224, 320])), segments=segments,
                         text=text, more_fonts=wider, faces=faces, restyled=own_type)

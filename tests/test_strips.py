@@ -384,3 +384,39 @@ def test_bundled_stamp_faces_are_drawn_only_when_named(tmp_path, monkeypatch):
         shards[name] = np.load(tmp_path / f"{name}.npz")
     assert np.array_equal(shards["off"]["pixels"], shards["plain"]["pixels"])
     assert not np.array_equal(shards["on"]["pixels"], shards["plain"]["pixels"])
+
+
+def test_debian_faces_are_bundled_apart_and_drawn_only_when_asked(tmp_path, monkeypatch):
+    """The 28 Debian faces ship in ``datasets/fonts/debian`` with their licences, are no family of
+    ``HELD_OUT_FACES`` and never in the default pool; ``render_head(faces=DEBIAN_FACES)`` stamps in them (the
+    Cyrillic ones for ППУ), and ``make_strips --debian-faces 0`` makes no draw, so older seeds' shards stay the
+    same, while 1 stamps the strips in them."""
+    import datasets.headstamp as hs
+    from datasets import fonts
+    from training import make_strips
+
+    bundled = {p.rsplit("/", 1)[-1]: p for p in fonts.extra_font_paths() if "/debian/" in p}
+    assert set(bundled) == set(fonts.DEBIAN_FACES) and len(bundled) == 28
+    assert not set(bundled.values()) & set(fonts.font_paths())
+    readme = (fonts.DEBIAN_FONT_DIR / "README.md").read_text()
+    for name in fonts.DEBIAN_FACES:
+        row = next(line for line in readme.splitlines() if line.startswith(f"| {name} |"))
+        assert (fonts.DEBIAN_FONT_DIR / row.split("`")[-2]).is_file()  # its licence ships beside it
+    held = {f.split("_")[0].lower() for f in fonts.HELD_OUT_FACES}
+    assert not any(f.lower().startswith(tuple(held)) for f in fonts.DEBIAN_FACES)
+    assert len(hs._font_pool("539 83", False, fonts.DEBIAN_FACES)) == 28
+    cyrillic = hs._font_pool("ППУ 7.62", False, fonts.DEBIAN_FACES)
+    assert 10 <= len(cyrillic) < 28 and {p.rsplit("/", 1)[-1] for p in cyrillic} < set(fonts.DEBIAN_FACES)
+    real_mask = hs._glyph_mask
+    seen: set[str] = set()
+    monkeypatch.setattr(hs, "_glyph_mask", lambda g, f, h, *style: seen.add(f) or real_mask(g, f, h, *style))
+    shards = {}
+    for name, extra in (("plain", []), ("off", ["--debian-faces", "0"]), ("on", ["--debian-faces", "1"])):
+        seen.clear()
+        monkeypatch.setattr("sys.argv", ["make_strips", "--seed", "4", "--count", "4", "--size", "48", "384",
+                                         "--persian", "0", "--out", str(tmp_path / f"{name}.npz"), *extra])
+        make_strips.main()
+        shards[name] = (np.load(tmp_path / f"{name}.npz"), set(seen))
+    assert np.array_equal(shards["off"][0]["pixels"], shards["plain"][0]["pixels"])
+    assert not shards["plain"][1] & set(bundled.values())
+    assert len(shards["on"][1] & set(bundled.values())) >= 2  # (a head no Debian face covers falls back)

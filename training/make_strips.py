@@ -2,7 +2,7 @@
 
     python -m training.make_strips --seed 1 --count 20000 --out cache/strips_1.npz [--size 48 384]
         [--outer 1.02] [--near-rim] [--soft 0.35] [--more-fonts 0.5]
-        [--stamp-faces 0.5] [--restyled 0.6]
+        [--stamp-faces 0.5] [--debian-faces 0.4] [--restyled 0.6]
 
 The shard records the band's outer radius (``band_outer``); the recognizer trained on it unwraps the same band.
 ``masks`` holds where each strip is stamped, undamaged, at a quarter of its resolution (``--aux-weight``).
@@ -46,6 +46,9 @@ def main() -> None:
     ap.add_argument("--stamp-faces", type=float, default=0.0,
                     help="share of strips stamped in datasets.fonts.STAMP_FACES (bundled Google faces: condensed, "
                          "mono, slab and squared designs)")
+    ap.add_argument("--debian-faces", type=float, default=0.0,
+                    help="share of strips stamped in datasets.fonts.DEBIAN_FACES (28 more families bundled from "
+                         "Debian's font packages), drawn after --stamp-faces and taking its place")
     ap.add_argument("--restyled", type=float, default=0.0,
                     help="share of strips stamped in type restyled per head (datasets.glyphs: strokes thickened or "
                          "thinned, glyphs widened or narrowed and slanted, punches askew)")
@@ -54,7 +57,8 @@ def main() -> None:
     band = Band(outer=a.outer, height_px=a.size[0], width_px=a.size[1])
     text = NEAR_RIM if a.near_rim else TextPlacement()
     samples = [make_strip(rng, band, persian=a.persian, text=text, soft=a.soft,
-                          more_fonts=a.more_fonts, stamp_faces=a.stamp_faces, restyled=a.restyled)
+                          more_fonts=a.more_fonts, stamp_faces=a.stamp_faces, restyled=a.restyled,
+                          debian_faces=a.debian_faces)
                for _ in range(a.count)]
     pixels = np.stack([s.pixels for s in samples])  # (N, H, W) uint8
     lengths = np.array([len(s.classes) for s in samples], np.int32)
