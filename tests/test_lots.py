@@ -550,9 +550,10 @@ def test_small_markings_are_rendered_at_the_smallest_width_only_when_asked(tmp_p
 def test_named_faces_draw_every_line_they_cover(tmp_path, lot_lines, monkeypatch):
     """``render_marking(faces=HELD_OUT_FACES)`` draws a marking's lines in one of those faces (a line a face does
     not cover, such as Cyrillic in a Latin-only face, in the default pool), never in the default faces' files;
-    ``make_lot_data --stamp-faces 0`` leaves a seed's shard as it was, and 1 draws every scene in STAMP_FACES."""
+    ``make_lot_data --stamp-faces 0`` leaves a seed's shard as it was, and 1 draws every scene in STAMP_FACES
+    (``--debian-faces 1`` every scene in DEBIAN_FACES, the scenes otherwise the same)."""
     import datasets.lots as lots
-    from datasets.fonts import HELD_OUT_FACES, STAMP_FACES, named_fonts
+    from datasets.fonts import DEBIAN_FACES, HELD_OUT_FACES, STAMP_FACES, named_fonts
 
     used: list[tuple[str, str]] = []
     real_mask = lots.line_mask
@@ -575,3 +576,7 @@ def test_named_faces_draw_every_line_they_cover(tmp_path, lot_lines, monkeypatch
     assert not {name for _, name in used} & set(HELD_OUT_FACES + STAMP_FACES)
     lot_lines(tmp_path / "on", "--seed", "9", "--count", "4", "--stamp-faces", "1")
     assert {name for _, name in used} & set(STAMP_FACES)
+    used.clear()
+    debian = lot_lines(tmp_path / "debian", "--seed", "9", "--count", "4", "--debian-faces", "1")
+    assert {name for _, name in used} <= set(DEBIAN_FACES) and len({name for _, name in used}) >= 2
+    assert list(debian["texts"]) == list(plain["texts"])  # the same scenes, drawn in other faces

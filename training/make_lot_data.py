@@ -44,6 +44,9 @@ of its own, but a small marking is another scene (its width is not drawn), and n
 ``--stamp-faces 0.4`` draws 40 % of the scenes' lines in the bundled Google faces (``datasets.fonts.STAMP_FACES``:
 condensed, mono, squared and slab designs; ``bench/lots.py --faces held`` reads lines in families none of this
 draws), chosen from a stream of its own.
+``--debian-faces 0.4`` draws 40 % of the scenes' lines in the faces bundled from Debian's font packages
+(``datasets.fonts.DEBIAN_FACES``, 28 families, none held out), from a stream of its own and in place of
+``--stamp-faces``' draw for that scene.
 ``--restyled 0.5`` restyles half the scenes' type (``datasets.glyphs.draw_style``: strokes grown or thinned, lines
 widened or narrowed and slanted), drawn from a stream of its own: the scenes are otherwise those without it.
 Each shard is written under a temporary name and then renamed, ``lines.npz`` last, so a trainer watching the
@@ -58,7 +61,7 @@ from pathlib import Path
 
 import numpy as np
 
-from datasets.fonts import STAMP_FACES
+from datasets.fonts import DEBIAN_FACES, STAMP_FACES
 from datasets.glyphs import draw_style
 from datasets.lot_text import GENERATORS, LotText
 from datasets.lots import LEVELS, WIDTHS, draw_tilt, framed_close, glyph_cut, in_frame, render_marking, soften_marking
@@ -149,6 +152,9 @@ def main() -> None:
     ap.add_argument("--stamp-faces", type=float, default=0.0,
                     help="share of scenes whose lines are drawn in the bundled Google faces "
                          "(datasets.fonts.STAMP_FACES)")
+    ap.add_argument("--debian-faces", type=float, default=0.0,
+                    help="share of scenes whose lines are drawn in datasets.fonts.DEBIAN_FACES (in place of "
+                         "--stamp-faces' draw)")
     ap.add_argument("--restyled", type=float, default=0.0,
                     help="share of scenes whose type is restyled (datasets.glyphs: strokes grown or thinned, lines "
                          "widened or narrowed and slanted)")
@@ -160,6 +166,7 @@ def main() -> None:
     small_rng = np.random.default_rng([a.seed, 4])
     faces_rng = np.random.default_rng([a.seed, 5])
     style_rng = np.random.default_rng([a.seed, 6])
+    debian_rng = np.random.default_rng([a.seed, 7])
     reader = LotReader.from_bundles(threads=1) if a.detected else None
     strips, texts, det_pixels, det_quads = [], [], [], []
     for _ in range(a.count):
@@ -176,6 +183,7 @@ def main() -> None:
         rusty = rust_rng.random() < a.rusty  # a stream of its own, as --soft's
         small = small_rng.random() < a.small  # a stream of its own, as --soft's
         faces = STAMP_FACES if faces_rng.random() < a.stamp_faces else ()  # a stream of its own, as --soft's
+        faces = DEBIAN_FACES if debian_rng.random() < a.debian_faces else faces  # its own stream, as above
         style = draw_style(style_rng) if style_rng.random() < a.restyled else None  # its own, as --soft's
         scene = render_marking(rng, level=level, lot=lot, faded_end=faded, varied=varied, whole_circle=whole,
                                more_fonts=fonts, tilt=tilt, rust=rust_rng if rusty else None,
