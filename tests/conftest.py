@@ -22,3 +22,18 @@ def lot_lines(monkeypatch):
             return {k: shard[k] for k in shard.files}
 
     return run
+
+
+@pytest.fixture
+def strip_shard(monkeypatch):
+    """``strip_shard(path, *ARGS)``: runs ``make_strips --size 48 384 --out path ARGS`` and returns the arrays of the
+    shard it wrote (``pixels``, ``texts``, ...)."""
+    from training import make_strips
+
+    def run(path: Path, *args: str) -> dict[str, np.ndarray]:
+        monkeypatch.setattr("sys.argv", ["make_strips", "--size", "48", "384", "--out", str(path), *args])
+        make_strips.main()
+        with np.load(path) as shard:
+            return {k: shard[k] for k in shard.files}
+
+    return run

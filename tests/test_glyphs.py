@@ -74,11 +74,10 @@ def test_styles_stay_in_their_ranges_and_punches_are_true_without_jitter():
     assert 0.03 < np.std([t for t, _ in twists]) < 0.07 and 0.5 < np.std([s for _, s in twists]) < 1.1
 
 
-def test_restyled_heads_keep_their_text_and_change_their_type(tmp_path, monkeypatch):
+def test_restyled_heads_keep_their_text_and_change_their_type(tmp_path, strip_shard):
     """``render_head(restyled=True)`` stamps the same segments as the same seed unrestyled, in other glyph shapes;
     ``make_strips --restyled 0`` makes no draw, so older seeds' shards stay the same."""
     from datasets.headstamp import render_head
-    from training import make_strips
 
     for seed in range(3):
         plain = render_head(np.random.default_rng(seed), radius_px=80)
@@ -86,12 +85,8 @@ def test_restyled_heads_keep_their_text_and_change_their_type(tmp_path, monkeypa
         assert [p.segment for p in own.segments] == [p.segment for p in plain.segments]
         assert [p.turned for p in own.segments] == [p.turned for p in plain.segments]
         assert own.glyphs.max() > 0.9 and not np.array_equal(own.glyphs, plain.glyphs)
-    shards = {}
-    for name, extra in (("plain", []), ("off", ["--restyled", "0"]), ("on", ["--restyled", "1"])):
-        monkeypatch.setattr("sys.argv", ["make_strips", "--seed", "4", "--count", "3", "--size", "48", "384",
-                                         "--out", str(tmp_path / f"{name}.npz"), *extra])
-        make_strips.main()
-        shards[name] = np.load(tmp_path / f"{name}.npz")
+    shards = {name: strip_shard(tmp_path / f"{name}.npz", "--seed", "4", "--count", "3", *extra)
+              for name, extra in (("plain", []), ("off", ["--restyled", "0"]), ("on", ["--restyled", "1"]))}
     assert np.array_equal(shards["off"]["pixels"], shards["plain"]["pixels"])
     assert not np.array_equal(shards["on"]["pixels"], shards["plain"]["pixels"])
 

@@ -122,7 +122,7 @@ def test_persian_share_and_fonts():
     assert bundled <= set(fonts_for("۱۳۸۲")) and not bundled & set(fonts_for("7.62"))
 
 
-def test_more_fonts_stamp_footless_ones_and_only_when_asked(tmp_path, monkeypatch):
+def test_more_fonts_stamp_footless_ones_and_only_when_asked(tmp_path, monkeypatch, strip_shard):
     """``render_head(more_fonts=True)`` (and ``render_crop``, ``render_frame``) stamps in Roboto (whose 1 has no
     foot where the default pool's DejaVu and Liberation 1s stand on one), Persian heads falling back to their own
     pool; ``make_strips --more-fonts`` sets the share, and 0 makes no draw, so older seeds' shards stay the same."""
@@ -130,7 +130,6 @@ def test_more_fonts_stamp_footless_ones_and_only_when_asked(tmp_path, monkeypatc
     from datasets.fonts import font_paths
     from datasets.sampler import persian_layout
     from datasets.scenes import render_frame
-    from training import make_strips
 
     def bottom_over_stem(font_path: str) -> float:  # ink across the 1's bottom row over its stem's width
         rows = (hs._glyph_mask("1", font_path, 60) > 0.5)
@@ -160,12 +159,8 @@ def test_more_fonts_stamp_footless_ones_and_only_when_asked(tmp_path, monkeypatc
     persian = hs._font_pool("".join(s.glyphs for s in persian_layout(np.random.default_rng(2))), more_fonts=True)
     assert persian and not set(persian) & set(roboto)
     monkeypatch.undo()
-    shards = {}
-    for name, extra in (("plain", []), ("off", ["--more-fonts", "0"]), ("more", ["--more-fonts", "1"])):
-        monkeypatch.setattr("sys.argv", ["make_strips", "--seed", "4", "--count", "3", "--size", "48", "384",
-                                         "--out", str(tmp_path / f"{name}.npz"), *extra])
-        make_strips.main()
-        shards[name] = np.load(tmp_path / f"{name}.npz")
+    shards = {name: strip_shard(tmp_path / f"{name}.npz", "--seed", "4", "--count", "3", *extra)
+              for name, extra in (("plain", []), ("off", ["--more-fonts", "0"]), ("more", ["--more-fonts", "1"]))}
     assert np.array_equal(shards["off"]["pixels"], shards["plain"]["pixels"])
     assert not np.array_equal(shards["more"]["pixels"], shards["plain"]["pixels"])
 
@@ -349,14 +344,13 @@ def test_soft_strips_lose_resolution_and_keep_their_labels():
     assert detail(soft.pixels) < 0.85 * detail(plain.pixels)
 
 
-def test_bundled_stamp_faces_are_drawn_only_when_named(tmp_path, monkeypatch):
+def test_bundled_stamp_faces_are_drawn_only_when_named(tmp_path, monkeypatch, strip_shard):
     """The bundled Google faces are two disjoint sets of families (``STAMP_FACES`` for training,
     ``HELD_OUT_FACES`` only for measuring unseen glyph shapes), never in the default pool; ``render_head(faces=...)``
     stamps in the named faces that cover the text (Cyrillic in those that have it, Persian in its own pool), and
     ``make_strips --stamp-faces 0`` makes no draw, so older seeds' shards stay the same."""
     import datasets.headstamp as hs
     from datasets import fonts
-    from training import make_strips
 
     family = {f: f.split("_")[0] for f in fonts.STAMP_FACES + fonts.HELD_OUT_FACES}
     assert not {family[f] for f in fonts.STAMP_FACES} & {family[f] for f in fonts.HELD_OUT_FACES}
@@ -376,24 +370,19 @@ def test_bundled_stamp_faces_are_drawn_only_when_named(tmp_path, monkeypatch):
     assert seen and seen <= set(bundled.values()) | set(fonts.persian_font_paths())
     assert len({p.rsplit("/", 1)[-1] for p in seen} & set(fonts.HELD_OUT_FACES)) >= 3
     monkeypatch.undo()
-    shards = {}
-    for name, extra in (("plain", []), ("off", ["--stamp-faces", "0"]), ("on", ["--stamp-faces", "1"])):
-        monkeypatch.setattr("sys.argv", ["make_strips", "--seed", "4", "--count", "3", "--size", "48", "384",
-                                         "--out", str(tmp_path / f"{name}.npz"), *extra])
-        make_strips.main()
-        shards[name] = np.load(tmp_path / f"{name}.npz")
+    shards = {name: strip_shard(tmp_path / f"{name}.npz", "--seed", "4", "--count", "3", *extra)
+              for name, extra in (("plain", []), ("off", ["--stamp-faces", "0"]), ("on", ["--stamp-faces", "1"]))}
     assert np.array_equal(shards["off"]["pixels"], shards["plain"]["pixels"])
     assert not np.array_equal(shards["on"]["pixels"], shards["plain"]["pixels"])
 
 
-def test_debian_faces_are_bundled_apart_and_drawn_only_when_asked(tmp_path, monkeypatch):
+def test_debian_faces_are_bundled_apart_and_drawn_only_when_asked(tmp_path, monkeypatch, strip_shard):
     """The 28 Debian faces ship in ``datasets/fonts/debian`` with their licences, are no family of
     ``HELD_OUT_FACES`` and never in the default pool; ``render_head(faces=DEBIAN_FACES)`` stamps in them (the
     Cyrillic ones for ППУ), and ``make_strips --debian-faces 0`` makes no draw, so older seeds' shards stay the
     same, while 1 stamps the strips in them."""
     import datasets.headstamp as hs
     from datasets import fonts
-    from training import make_strips
 
     bundled = {p.rsplit("/", 1)[-1]: p for p in fonts.extra_font_paths() if "/debian/" in p}
     assert set(bundled) == set(fonts.DEBIAN_FACES) and len(bundled) == 28
@@ -413,10 +402,7 @@ def test_debian_faces_are_bundled_apart_and_drawn_only_when_asked(tmp_path, monk
     shards = {}
     for name, extra in (("plain", []), ("off", ["--debian-faces", "0"]), ("on", ["--debian-faces", "1"])):
         seen.clear()
-        monkeypatch.setattr("sys.argv", ["make_strips", "--seed", "4", "--count", "4", "--size", "48", "384",
-                                         "--persian", "0", "--out", str(tmp_path / f"{name}.npz"), *extra])
-        make_strips.main()
-        shards[name] = (np.load(tmp_path / f"{name}.npz"), set(seen))
+        shards[name] = (strip_shard(tmp_path / f"{name}.npz", "--seed", "4", "--count", "4", *extra), set(seen))
     assert np.array_equal(shards["off"][0]["pixels"], shards["plain"][0]["pixels"])
     assert not shards["plain"][1] & set(bundled.values())
     assert len(shards["on"][1] & set(bundled.values())) >= 2  # (a head no Debian face covers falls back)
