@@ -7,7 +7,8 @@ import glob
 import os
 from pathlib import Path
 
-from PIL import ImageFont
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
 
 from model.charset import PERSIAN_DIGITS
 
@@ -90,6 +91,15 @@ def extra_font_paths() -> tuple[str, ...]:
     except ImportError:
         return bundled
     return bundled + tuple(sorted(glob.glob(os.path.join(font_roboto.font_directory, "Roboto-*.ttf"))))
+
+
+def text_mask(text: str, font: ImageFont.FreeTypeFont, pad: int) -> np.ndarray:
+    """Float coverage (0..1) of ``text`` drawn in ``font``: its ink box with ``pad`` pixels all round (the text's
+    left bearing is ``font.getbbox(text)[0]``, drawn at ``pad``)."""
+    left, top, right, bottom = font.getbbox(text)
+    img = Image.new("L", (max(1, right - left) + 2 * pad, max(1, bottom - top) + 2 * pad), 0)
+    ImageDraw.Draw(img).text((pad - left, pad - top), text, font=font, fill=255)
+    return np.asarray(img, np.float32) / 255.0
 
 
 def fonts_for(text: str, *, extra: bool = False) -> list[str]:

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
-from PIL import Image, ImageDraw
 
 from datasets import fonts
 from datasets.glyphs import SUPERSAMPLE, GlyphStyle, draw_style, punch_jitter, restyle
@@ -74,12 +73,7 @@ def _glyph_mask(glyph: str, font_path: str, height_px: int, style: GlyphStyle | 
     """Tight float mask (h, w) of one glyph, about ``height_px`` tall for digits; restyled as ``style`` says
     (``datasets.glyphs.restyle``) when one is given."""
     scale = 1 if style is None else SUPERSAMPLE
-    font = fonts.load(font_path, max(6, int(height_px * 1.35)) * scale)
-    left, top, right, bottom = font.getbbox(glyph)
-    pad = 2 * scale
-    img = Image.new("L", (max(1, right - left) + 2 * pad, max(1, bottom - top) + 2 * pad), 0)
-    ImageDraw.Draw(img).text((pad - left, pad - top), glyph, font=font, fill=255)
-    mask = np.asarray(img, np.float32) / 255.0
+    mask = fonts.text_mask(glyph, fonts.load(font_path, max(6, int(height_px * 1.35)) * scale), 2 * scale)
     return mask if style is None else restyle(mask, style, height_px)
 
 
@@ -124,7 +118,7 @@ def _place_segment(canvas: np.ndarray, seg: Segment, *, center: float, theta: fl
         else:
             pos = (center + r_text * math.cos(ang), center + r_text * math.sin(ang))
         up = ang - math.pi / 2 if turned else ang + math.pi / 2
-        if style is not None and rng is not None:
+        if style is not None:
             twist, shift = punch_jitter(rng, style, glyph_h)
             up += twist
             pos = (pos[0] + shift * math.cos(ang), pos[1] + shift * math.sin(ang))
@@ -230,8 +224,7 @@ def render_head(rng: np.random.Generator, *, radius_px: int = 100, segments: lis
         r_seg = float(np.clip(r_seg, lowest, max(lowest, highest)))
         lo, hi = _place_segment(glyphs, seg, center=c, theta=ang, r_text=r_seg, glyph_h=glyph_h,
                                 font_path=font_path, turned=turned, spacing=spacing,
-                                straight=straight and len(seg.glyphs) <= 5, style=style,
-                                rng=rng if restyled else None)
+                                straight=straight and len(seg.glyphs) <= 5, style=style, rng=rng)
         placed.append(PlacedSegment(seg, ang % (2 * math.pi), lo % (2 * math.pi), hi % (2 * math.pi), turned))
     depth += glyphs
 

@@ -16,10 +16,9 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
-from PIL import Image, ImageDraw
 
 from datasets import degrade
-from datasets.fonts import fonts_for, load, named_fonts
+from datasets.fonts import fonts_for, load, named_fonts, text_mask
 from datasets.glyphs import SUPERSAMPLE, GlyphStyle, restyle
 from datasets.lot_text import LotText, sample_lot, sample_nomenclature, sample_other
 from datasets.scenes import background
@@ -130,13 +129,10 @@ def line_mask(text: str, height_px: int, rng: np.random.Generator, *, stencil: b
     scale = 1 if style is None else SUPERSAMPLE
     paths = named_fonts(text, (font_name,)) or fonts_for(text)
     font = load(paths[0], max(8, int(height_px * 1.35)) * scale)
-    left, top, right, bottom = font.getbbox(text)
     pad = 2 * scale
-    im = Image.new("L", (right - left + 2 * pad, bottom - top + 2 * pad), 0)
-    ImageDraw.Draw(im).text((pad - left, pad - top), text, font=font, fill=255)
-    mask = np.asarray(im, np.float32) / 255
+    mask = text_mask(text, font, pad)
     if stencil:
-        edges, x = [], pad - left
+        edges, x = [], pad - font.getbbox(text)[0]
         for ch in text:
             w = font.getlength(ch)
             edges.append((int(x), int(x + w)))
