@@ -10,7 +10,7 @@ prints, per tag, the heads read exactly in each run and the set's totals (crops 
 number, frame heads exact and found of their number). Sets (``SETS``): ``table``, the crops that chose v23 and
 v26 (default type, seeds 4242 / 5151 / 777 / 9090 and 1111 / 2222, Roboto, Persian); ``frames``, seeds 31 and 32;
 ``held``, heads stamped in families no training draws (``datasets.fonts.HELD_OUT_FACES``); ``stamp``, in the faces
-training may draw (``STAMP_FACES``); ``confirm1`` to ``confirm3``, the confirmation sets, each drawn before it was
+training may draw (``STAMP_FACES``); ``confirm1`` to ``confirm4``, the confirmation sets, each drawn before it was
 first read and read once for the candidate of its stop (when, beside each set below).
 """
 
@@ -49,7 +49,9 @@ SETS: dict[str, tuple[str, tuple[HeadRun, ...]]] = {  # name: (log prefix, runs)
     "confirm2": ("hc", _runs("crops", "c2468 --seed 2468; c3579 --seed 3579; c4680 --seed 4680; c5791 --seed 5791")
                  + _runs("frames", "f41 --seed 41; f42 --seed 42")),  # drawn in stop 52, read in stop 54 (t31)
     "confirm3": ("hc", _runs("crops", "c1357 --seed 1357; c2579 --seed 2579; c3690 --seed 3690; c4802 --seed 4802")
-                 + _runs("frames", "f43 --seed 43; f44 --seed 44")),  # drawn in stop 54, not yet read
+                 + _runs("frames", "f43 --seed 43; f44 --seed 44")),  # drawn in stop 54, read in stop 56 (v28)
+    "confirm4": ("hc", _runs("crops", "c1468 --seed 1468; c2680 --seed 2680; c3791 --seed 3791; c4913 --seed 4913")
+                 + _runs("frames", "f45 --seed 45; f46 --seed 46")),  # drawn in stop 56, not yet read
 }
 
 CROP_ROW = re.compile(r"\| (?:clean|worn|obscured) \| (\d+)/(\d+) \| (\d+)/\d+ \| \d+ \|")

@@ -58,7 +58,9 @@ def test_ship_refuses_a_graph_that_is_not_its_manifests(tmp_path):
 
 @pytest.mark.parametrize("name", ["headstamp_recognizer", "lot_recognizer"])
 def test_shipped_half_weights_warm_start_the_network_the_graph_runs(name):
-    """The shipped weights.pt, in float16, loads into the manifest's network and reads as the shipped graph does."""
+    """The shipped weights.pt, in float16, loads into the manifest's network and reads as the shipped graph does: each
+    logit within 0.25, and the same best class at every step whose two best logits the graph sets more than that
+    apart (a closer tie may fall either way under half precision; such steps are rare)."""
     src = WEIGHTS_DIR / name
     manifest = json.loads((src / "manifest.json").read_text())
     assert all(v.dtype == torch.float16 for v in torch.load(src / "weights.pt").values() if v.is_floating_point())
@@ -69,4 +71,7 @@ def test_shipped_half_weights_warm_start_the_network_the_graph_runs(name):
     with torch.no_grad():
         got = net.eval()(torch.from_numpy(x)).numpy()
     want = OnnxNet(load_bundle(src), threads=1)(x)
-    assert np.abs(got - want).max() < 0.25 and (got.argmax(-1) == want.argmax(-1)).all()
+    top2 = np.sort(want, axis=-1)[..., -2:]
+    clear = top2[..., 1] - top2[..., 0] > 0.25
+    assert np.abs(got - want).max() < 0.25 and clear.mean() > 0.97
+    assert (got.argmax(-1) == want.argmax(-1))[clear].all()
