@@ -9,6 +9,14 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 
+def _shard_of(monkeypatch, main, argv: list[str], path: Path) -> dict[str, np.ndarray]:
+    """Run a data script's ``main`` under ``argv`` and return the arrays of the shard it wrote at ``path``."""
+    monkeypatch.setattr("sys.argv", argv)
+    main()
+    with np.load(path) as shard:
+        return {k: shard[k] for k in shard.files}
+
+
 @pytest.fixture
 def lot_lines(monkeypatch):
     """``lot_lines(folder, *ARGS)``: runs ``make_lot_data --lines-only --out folder ARGS`` and returns the arrays of
@@ -16,10 +24,8 @@ def lot_lines(monkeypatch):
     from training import make_lot_data
 
     def run(folder: Path, *args: str) -> dict[str, np.ndarray]:
-        monkeypatch.setattr("sys.argv", ["make_lot_data", "--lines-only", "--out", str(folder), *args])
-        make_lot_data.main()
-        with np.load(Path(folder) / "lines.npz") as shard:
-            return {k: shard[k] for k in shard.files}
+        argv = ["make_lot_data", "--lines-only", "--out", str(folder), *args]
+        return _shard_of(monkeypatch, make_lot_data.main, argv, Path(folder) / "lines.npz")
 
     return run
 
@@ -31,9 +37,7 @@ def strip_shard(monkeypatch):
     from training import make_strips
 
     def run(path: Path, *args: str) -> dict[str, np.ndarray]:
-        monkeypatch.setattr("sys.argv", ["make_strips", "--size", "48", "384", "--out", str(path), *args])
-        make_strips.main()
-        with np.load(path) as shard:
-            return {k: shard[k] for k in shard.files}
+        argv = ["make_strips", "--size", "48", "384", "--out", str(path), *args]
+        return _shard_of(monkeypatch, make_strips.main, argv, path)
 
     return run
