@@ -71,7 +71,8 @@ def test_shipped_half_weights_warm_start_the_network_the_graph_runs(name):
     with torch.no_grad():
         got = net.eval()(torch.from_numpy(x)).numpy()
     want = OnnxNet(load_bundle(src), threads=1)(x)
+    tolerance = 0.25  # the largest logit difference half precision may make; also the margin of a clear step
     top2 = np.sort(want, axis=-1)[..., -2:]
-    clear = top2[..., 1] - top2[..., 0] > 0.25
-    assert np.abs(got - want).max() < 0.25 and clear.mean() > 0.97
+    clear = top2[..., 1] - top2[..., 0] > tolerance
+    assert np.abs(got - want).max() < tolerance and clear.mean() > 0.97
     assert (got.argmax(-1) == want.argmax(-1))[clear].all()
