@@ -9,7 +9,7 @@ interrupted set resumes. ``sum`` prints, per tag, the lots read exactly in each 
 totals (lots in the n-best, other lines read exactly, lines found and framed tightly). Sets (``SETS``): ``bench``,
 the benchmark runs (``level``: plain, wider type, soft, whole circles, glyph cut and varied lines; ``tilted``;
 ``rusted``); ``width``, markings rendered 320 and 640 pixels wide; ``faces``, lines drawn in families of type no
-training draws (``datasets.fonts.HELD_OUT_FACES``); ``confirm1`` to ``confirm11``, the
+training draws (``datasets.fonts.HELD_OUT_FACES``); ``confirm1`` to ``confirm12``, the
 confirmation sets, each drawn before it was first read and read once for the candidate of its stop
 (``training/README.md``, "Shipping a bundle").
 """
@@ -71,7 +71,8 @@ SETS: dict[str, tuple[str, tuple[Run, ...]]] = {  # name: (log prefix, runs)
     "confirm8": ("lc", _confirm(2021, 3132, 4243, 5354, 6465, 7576, 8687)),  # stop 53 (lot recognizer v31)
     "confirm9": ("lc", _confirm(2122, 3233, 4344, 5455, 6566, 7677, 8788)),  # stop 57 (soup(v31, t36))
     "confirm10": ("lc", _confirm(2223, 3334, 4445, 5556, 6667, 7778, 8889)),  # stop 58 (t38)
-    "confirm11": ("lc", _confirm(2324, 3435, 4546, 5657, 6768, 7879, 8990)),  # drawn in stop 58, not yet read
+    "confirm11": ("lc", _confirm(2324, 3435, 4546, 5657, 6768, 7879, 8990)),  # stop 58 (t39)
+    "confirm12": ("lc", _confirm(2425, 3536, 4647, 5758, 6869, 7980, 9091)),  # drawn in stop 58, not yet read
 }
 
 ROW = re.compile(r"\| [^|]+ \| (?:clean|worn|obscured) \| (\d+)/(\d+) \| (\d+)/\d+ \| (\d+)/\d+ \| (\d+)/\d+ "
