@@ -72,7 +72,8 @@ SETS: dict[str, tuple[str, tuple[Run, ...]]] = {  # name: (log prefix, runs)
     "confirm9": ("lc", _confirm(2122, 3233, 4344, 5455, 6566, 7677, 8788)),  # stop 57 (soup(v31, t36))
     "confirm10": ("lc", _confirm(2223, 3334, 4445, 5556, 6667, 7778, 8889)),  # stop 58 (t38)
     "confirm11": ("lc", _confirm(2324, 3435, 4546, 5657, 6768, 7879, 8990)),  # stop 58 (t39)
-    "confirm12": ("lc", _confirm(2425, 3536, 4647, 5758, 6869, 7980, 9091)),  # drawn in stop 58, not yet read
+    "confirm12": ("lc", _confirm(2425, 3536, 4647, 5758, 6869, 7980, 9091)),  # stop 59 (t40 = v32)
+    "confirm13": ("lc", _confirm(2526, 3637, 4748, 5859, 6970, 8081, 9192)),  # drawn in stop 59, not yet read
 }
 
 ROW = re.compile(r"\| [^|]+ \| (?:clean|worn|obscured) \| (\d+)/(\d+) \| (\d+)/\d+ \| (\d+)/\d+ \| (\d+)/\d+ "
