@@ -9,7 +9,7 @@ interrupted set resumes. ``sum`` prints, per tag, the lots read exactly in each 
 totals (lots in the n-best, other lines read exactly, lines found and framed tightly). Sets (``SETS``): ``bench``,
 the benchmark runs (``level``: plain, wider type, soft, whole circles, glyph cut and varied lines; ``tilted``;
 ``rusted``); ``width``, markings rendered 320 and 640 pixels wide; ``faces``, lines drawn in families of type no
-training draws (``datasets.fonts.HELD_OUT_FACES``); ``confirm1`` to ``confirm12``, the
+training draws (``datasets.fonts.HELD_OUT_FACES``); ``confirm1`` to ``confirm13``, the
 confirmation sets, each drawn before it was first read and read once for the candidate of its stop
 (``training/README.md``, "Shipping a bundle").
 """
